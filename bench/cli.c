@@ -52,7 +52,8 @@ static void die(const char *msg)
 
 struct run_opts {
     struct bench_config cfg;
-    int modes;                          /* bit 0 throughput, bit 1 latency */
+    int modes;          /* bit (1 << enum tp_mode): throughput, latency, paced */
+    int interval_set;                   /* --interval was given */
     size_t sizes[MAX_SIZES];
     unsigned nsizes;
     enum placement places[3];
@@ -66,7 +67,7 @@ enum {
     OPT_MODE = 256, OPT_SIZE_, OPT_SIZES, OPT_BYTES, OPT_ITER, OPT_WARMUP,
     OPT_REPS, OPT_TIMEOUT, OPT_PLACEMENT, OPT_CPUS, OPT_VERIFY, OPT_FORMAT,
     OPT_OUTPUT, OPT_CSV, OPT_JSON, OPT_QUIET, OPT_FAULT, OPT_HELP,
-    OPT_VERSION, OPT_TRANSPORT = 1000
+    OPT_VERSION, OPT_INTERVAL, OPT_TRANSPORT = 1000
 };
 
 static const struct option core_options[] = {
@@ -75,6 +76,7 @@ static const struct option core_options[] = {
     { "sizes", required_argument, NULL, OPT_SIZES },
     { "bytes", required_argument, NULL, OPT_BYTES },
     { "iterations", required_argument, NULL, OPT_ITER },
+    { "interval", required_argument, NULL, OPT_INTERVAL },
     { "warmup", required_argument, NULL, OPT_WARMUP },
     { "reps", required_argument, NULL, OPT_REPS },
     { "timeout", required_argument, NULL, OPT_TIMEOUT },
@@ -102,12 +104,15 @@ static void print_run_help(FILE *fp, int single)
 "(\"socketpair\": its variants), or a family (ipc, net, signals, limit);\n"
 "none means all.\n"
 "\n"
-"  --mode M          throughput | latency | all             [all]\n"
+"  --mode LIST       throughput, latency, paced, or all       [all]\n"
+"                    (all = throughput,latency; paced = latency with a\n"
+"                    pause before each round trip: see --interval)\n"
 "  --size SIZE       one message size: 64, 4K, 1M, 1G (binary)\n"
 "  --sizes LIST      several: 64,4K,64K,1M                   [64,4K,64K,1M]\n"
 "  --bytes SIZE      throughput: bytes moved per run          [256M]\n"
-"  --iterations N    latency: round trips per run             [100000]\n"
+"  --iterations N    latency: round trips per run    [100000; paced 2000]\n"
 "                    (events per run for size-less transports)\n"
+"  --interval T      paced: one round trip every T: 250us, 1ms  [100us]\n"
 "  --warmup N        runs discarded before measuring          [1]\n"
 "  --reps N          measured runs; median, min, max, CV      [5]\n"
 "  --timeout S       seconds before a run is killed, failed   [60]\n"
@@ -247,6 +252,34 @@ static void parse_transport_option(const struct tp_option *t, const char *arg)
     }
 }
 
+/* "throughput", "latency,paced", "all": a set of modes as bits. */
+static int parse_modes(const char *arg)
+{
+    char *copy = strdup(arg), *save = NULL, *tok;
+    int modes = 0;
+
+    if (copy == NULL)
+        die("strdup: out of memory");
+    for (tok = strtok_r(copy, ",", &save); tok != NULL;
+         tok = strtok_r(NULL, ",", &save)) {
+        if (strcmp(tok, "throughput") == 0)
+            modes |= 1 << MODE_THROUGHPUT;
+        else if (strcmp(tok, "latency") == 0)
+            modes |= 1 << MODE_LATENCY;
+        else if (strcmp(tok, "paced") == 0)
+            modes |= 1 << MODE_PACED;
+        else if (strcmp(tok, "all") == 0)
+            modes |= 1 << MODE_THROUGHPUT | 1 << MODE_LATENCY;
+        else
+            usage_error("--mode: '%s' is not throughput, latency, paced or "
+                        "all", tok);
+    }
+    free(copy);
+    if (modes == 0)
+        usage_error("--mode: '%s' names no mode", arg);
+    return modes;
+}
+
 static void parse_run_options(int argc, char **argv, struct run_opts *o,
                               int single)
 {
@@ -284,15 +317,16 @@ static void parse_run_options(int argc, char **argv, struct run_opts *o,
 
         switch (c) {
         case OPT_MODE:
-            if (strcmp(optarg, "throughput") == 0)
-                o->modes = 1;
-            else if (strcmp(optarg, "latency") == 0)
-                o->modes = 2;
-            else if (strcmp(optarg, "all") == 0)
-                o->modes = 3;
-            else
-                usage_error("--mode: '%s' is not throughput, latency or all",
+            o->modes = parse_modes(optarg);
+            break;
+        case OPT_INTERVAL:
+            if (parse_interval(optarg, &o->cfg.interval_ns) == -1 ||
+                o->cfg.interval_ns < 1000 ||
+                o->cfg.interval_ns > 60000000000ull)
+                usage_error("--interval: '%s' is not a duration from 1us to "
+                            "60s (a whole number and ns, us, ms or s)",
                             optarg);
+            o->interval_set = 1;
             break;
         case OPT_SIZE_:
             if (parse_size(optarg, &o->sizes[0]) == -1)
@@ -312,6 +346,7 @@ static void parse_run_options(int argc, char **argv, struct run_opts *o,
         case OPT_ITER:
             o->cfg.iterations = parse_count("--iterations", optarg, 1,
                                             1000000000);
+            o->cfg.paced_iterations = o->cfg.iterations;
             break;
         case OPT_WARMUP:
             o->cfg.warmup = (unsigned)parse_count("--warmup", optarg, 0, 64);
@@ -389,6 +424,9 @@ static void parse_run_options(int argc, char **argv, struct run_opts *o,
         }
     }
     free(longopts);
+    if (o->interval_set && !(o->modes & (1 << MODE_PACED)))
+        usage_error("--interval applies to paced mode only (add --mode "
+                    "paced)");
 }
 
 /* ---- choosing transports ---------------------------------------------- */
@@ -520,7 +558,7 @@ static void progress(const struct bench_result *r, unsigned k, unsigned n,
             r->placement);
     if (r->status != RES_OK)
         fprintf(stderr, "%s (%s)", bench_status_name(r->status), r->reason);
-    else if (r->mode == MODE_LATENCY)
+    else if (r->mode != MODE_THROUGHPUT)
         fprintf(stderr, "p50 %.0f ns", r->median);
     else if (r->tp->caps & TP_NO_SIZE)
         fprintf(stderr, "%.0f msgs/s", r->median);
@@ -550,12 +588,14 @@ static void check_explicit(const struct selection *s, const struct run_opts *o)
         if (!s->explicit_[t] || tp->check_size == NULL ||
             (tp->caps & TP_NO_SIZE))
             continue;
-        for (int m = 0; m < 2; m++) {
+        for (int m = 0; m <= MODE_PACED; m++) {
             if (!(o->modes & (1 << m)))
                 continue;
             for (unsigned i = 0; i < o->nsizes; i++) {
                 why[0] = '\0';
-                if (tp->check_size(tp, (enum tp_mode)m, o->sizes[i], why) ==
+                if (tp->check_size(tp, m == MODE_THROUGHPUT ? MODE_THROUGHPUT
+                                                            : MODE_LATENCY,
+                                   o->sizes[i], why) ==
                     0)
                     continue;
                 format_size(o->sizes[i], size, sizeof(size));
@@ -608,12 +648,12 @@ static int cmd_run(int argc, char **argv, int single)
         nouts++;
     }
 
-    for (int m = 0; m < 2; m++)
+    for (int m = 0; m <= MODE_PACED; m++)
         if (o.modes & (1 << m))
             for (unsigned t = 0; t < sel.n; t++)
                 total += cells_for(sel.tp[t], &o) * o.nplaces;
 
-    for (int m = 0; m < 2; m++) {
+    for (int m = 0; m <= MODE_PACED; m++) {
         if (!(o.modes & (1 << m)))
             continue;
         for (unsigned t = 0; t < sel.n; t++) {

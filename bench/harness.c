@@ -20,6 +20,15 @@
  * it before its first send and the consumer after its last receive - both
  * CLOCK_MONOTONIC, one clock for the whole machine.
  *
+ * Paced mode is latency mode with a pause: the producer sleeps until the
+ * next multiple of --interval before each round trip (clock_nanosleep on
+ * an absolute CLOCK_MONOTONIC time, so the pauses do not drift), and times
+ * the round trip from its send.  Both sides are then idle most of the
+ * time, and what a transport costs to wait shows in the CPU column: a
+ * spinning side burns its CPU for the whole interval, a sleeping one pays
+ * for the system calls and the wake-up instead.  A late round trip is not
+ * made up for: the next one starts at once, never two back to back.
+ *
  * A cell is warm-up runs (discarded) + reps runs; the row reports the
  * median across reps of every figure, and min/max/CV of the main one.
  */
@@ -59,6 +68,7 @@ struct run_shared {
     uint64_t sent;                  /* custom(): counts.sent */
     int verified;
     uint64_t nsamples;
+    uint64_t interval_ns;           /* paced: the pause; 0 back to back */
     uint64_t samples_ns[];          /* latency: one round trip each */
 };
 
@@ -79,6 +89,24 @@ static uint64_t now_ns(void)
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Sleep until CLOCK_MONOTONIC reads t_ns (paced mode). */
+static int sleep_until(uint64_t t_ns, char *err)
+{
+    struct timespec ts = { .tv_sec = (time_t)(t_ns / 1000000000u),
+                           .tv_nsec = (long)(t_ns % 1000000000u) };
+    int e;
+
+    /* Returns the error number instead of setting errno. */
+    while ((e = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts,
+                                NULL)) == EINTR)
+        ;
+    if (e != 0) {
+        errno = e;
+        return err_sys(err, "clock_nanosleep");
+    }
+    return 0;
 }
 
 /* ---- signals: SIGCHLD reaps, SIGINT/SIGTERM interrupt ------------------ */
@@ -158,7 +186,9 @@ const char *bench_placement_name(enum placement p)
 
 const char *bench_mode_name(enum tp_mode mode)
 {
-    return mode == MODE_THROUGHPUT ? "throughput" : "latency";
+    return mode == MODE_THROUGHPUT ? "throughput"
+           : mode == MODE_PACED    ? "paced"
+                                   : "latency";
 }
 
 const char *bench_status_name(enum bench_status s)
@@ -214,6 +244,8 @@ void bench_config_defaults(struct bench_config *cfg)
     memset(cfg, 0, sizeof(*cfg));
     cfg->bytes = 256u << 20;
     cfg->iterations = 100000;
+    cfg->paced_iterations = 2000;
+    cfg->interval_ns = 100000;
     cfg->warmup = 1;
     cfg->reps = 5;
     cfg->timeout_s = 60;
@@ -384,11 +416,20 @@ static int produce_latency(struct tp_channel *ch,
     int payload = (tp->caps & TP_NO_PAYLOAD) == 0;
     const void *msg;
     char why[ERR_LEN];
+    uint64_t next;
 
-    t_prev = now_ns();
+    t_prev = next = now_ns();
     for (uint64_t i = 0; i < ch->messages; i++) {
         int r;
 
+        if (sh->interval_ns > 0) {  /* paced: wait for the next slot */
+            next += sh->interval_ns;
+            if (sleep_until(next, err) == -1)
+                return -1;
+            t_prev = now_ns();      /* the round trip starts now */
+            if (t_prev > next)
+                next = t_prev;      /* late: no catching up in a burst */
+        }
         verify_stamp(v, buf, i);
         if (cfg->fault == FAULT_CORRUPT && i == CORRUPT_AT && len > 0)
             buf[len - 1] ^= 0x40;
@@ -747,16 +788,18 @@ static int run_once(const struct bench_config *cfg,
     memset(&rs, 0, sizeof(rs));
     memset(&ch, 0, sizeof(ch));
     ch.tp = tp;
-    ch.mode = mode;
+    ch.mode = mode == MODE_PACED ? MODE_LATENCY : mode;
     ch.msg_bytes = size;
     ch.same_cpu = cpu[0] >= 0 && cpu[0] == cpu[1];
     ch.verify_full = cfg->verify == VERIFY_FULL;
     if (mode == MODE_THROUGHPUT) {
         ch.messages = run_messages(cfg, tp, size);
     } else {
-        uint64_t warm = cfg->iterations / 10;
+        uint64_t iters = mode == MODE_PACED ? cfg->paced_iterations
+                                            : cfg->iterations;
+        uint64_t warm = iters / 10;
 
-        nsamples = cfg->iterations;
+        nsamples = iters;
         warm = warm > LAT_WARMUP_MAX ? LAT_WARMUP_MAX : warm;
         ch.messages = nsamples + warm;
     }
@@ -766,6 +809,7 @@ static int run_once(const struct bench_config *cfg,
     if (sh == MAP_FAILED)
         return err_sys(err, "mmap");
     sh->nsamples = nsamples;
+    sh->interval_ns = mode == MODE_PACED ? cfg->interval_ns : 0;
     sigprocmask(SIG_SETMASK, NULL, &unblocked);
     sigdelset(&unblocked, SIGCHLD);
     sigdelset(&unblocked, SIGINT);
@@ -873,7 +917,7 @@ static int run_once(const struct bench_config *cfg,
     fig->lost = sh->lost;
     fig->duplicated = sh->duplicated;
     fig->reordered = sh->reordered;
-    fig->verified = mode == MODE_LATENCY && !(tp->caps & TP_LOSSY)
+    fig->verified = mode != MODE_THROUGHPUT && !(tp->caps & TP_LOSSY)
                         ? (tp->caps & TP_NO_PAYLOAD) == 0
                         : sh->verified;
     if (cfg->verify == VERIFY_NONE) {
@@ -1011,18 +1055,28 @@ int bench_run(const struct bench_config *cfg, const struct transport *tp,
     if (bench_placement_cpus(cfg, res->cpu, err) == -1)
         return -1;
     if ((mode == MODE_THROUGHPUT && (tp->caps & TP_NO_THROUGHPUT)) ||
-        (mode == MODE_LATENCY && (tp->caps & TP_NO_LATENCY))) {
+        (mode != MODE_THROUGHPUT && (tp->caps & TP_NO_LATENCY))) {
         err_set(res->reason, "%s mode does not apply to %s",
                 bench_mode_name(mode), tp->name);
         return 0;
     }
+    if (mode == MODE_PACED && (tp->custom != NULL || tp->family == TP_LIMIT)) {
+        err_set(res->reason, "paced mode does not apply to %s (%s)", tp->name,
+                tp->family == TP_LIMIT
+                    ? "a reference row for back-to-back transfers"
+                    : "it times its own loop: no round trip to pace");
+        return 0;
+    }
+    if (mode == MODE_PACED && cfg->interval_ns == 0)
+        return err_set(err, "paced mode needs an interval above 0");
     if (mode == MODE_THROUGHPUT && (tp->caps & TP_SOLO) && !tp->custom) {
         err_set(res->reason, "throughput mode does not apply to %s",
                 tp->name);
         return 0;
     }
     if (tp->check_size != NULL &&
-        tp->check_size(tp, mode, size_bytes, res->reason) == -1)
+        tp->check_size(tp, mode == MODE_PACED ? MODE_LATENCY : mode,
+                       size_bytes, res->reason) == -1)
         return 0;
     if (signals_install(&saved, err) == -1)
         return -1;
@@ -1055,10 +1109,20 @@ int bench_run(const struct bench_config *cfg, const struct transport *tp,
             if (tp->custom != NULL)     /* what custom() says it sent */
                 res->messages = fig[0].sent;
         } else {
-            res->messages = cfg->iterations;
+            res->messages = mode == MODE_PACED ? cfg->paced_iterations
+                                               : cfg->iterations;
         }
         res->bytes = res->messages * size_bytes;
         aggregate(res, fig, res->reps);
+    }
+    if (mode == MODE_PACED) {   /* say so first: the row reads alone */
+        char every[32], note[2 * NOTE_LEN];
+
+        format_interval(cfg->interval_ns, every, sizeof(every));
+        snprintf(note, sizeof(note), "paced: one round trip every %s%s%s",
+                 every, res->note[0] ? "; " : "", res->note);
+        note[NOTE_LEN - 1] = '\0';         /* what fits in a row */
+        memcpy(res->note, note, NOTE_LEN);
     }
     return 0;
 }

@@ -25,6 +25,8 @@ enum test_fault {
 struct bench_config {
     uint64_t bytes;             /* throughput: bytes per run (--bytes) */
     uint64_t iterations;        /* latency: round trips per run */
+    uint64_t paced_iterations;  /* paced: round trips per run */
+    uint64_t interval_ns;       /* paced: one round trip every interval */
     unsigned warmup;            /* discarded runs before the reps */
     unsigned reps;              /* measured runs */
     unsigned timeout_s;         /* per run; the run fails after it */

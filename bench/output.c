@@ -50,7 +50,7 @@ static void put_num(struct fields *f, unsigned i, const char *fmt, double x)
 
 static const char *metric_name(const struct bench_result *r)
 {
-    if (r->mode == MODE_LATENCY)
+    if (r->mode != MODE_THROUGHPUT)     /* latency, paced */
         return "rtt_p50_ns";
     if (r->tp->caps & TP_NO_SIZE)
         return "msgs_per_s";
@@ -74,7 +74,7 @@ static void row_fields(const struct bench_result *r, struct fields *f)
     put(f, i++, 1, "%u", r->reps);
     put(f, i++, 0, "%s", metric_name(r));
     if (ok) {
-        int lat = r->mode == MODE_LATENCY;
+        int lat = r->mode != MODE_THROUGHPUT;
 
         put_num(f, i++, "%.3f", r->median);
         put_num(f, i++, "%.3f", r->min);
@@ -184,10 +184,13 @@ static void json_options(FILE *fp, const struct bench_config *c)
     static const char *const verify[] = { "sum", "full", "none" };
 
     fprintf(fp, ",\n    \"options\": {\"bytes\": %llu, \"iterations\": %llu, "
+                "\"paced_iterations\": %llu, \"interval_ns\": %llu, "
                 "\"warmup\": %u, \"reps\": %u, \"timeout_s\": %u, "
                 "\"verify\": \"%s\", \"mb\": \"10^6 bytes\"}",
             (unsigned long long)c->bytes, (unsigned long long)c->iterations,
-            c->warmup, c->reps, c->timeout_s, verify[c->verify]);
+            (unsigned long long)c->paced_iterations,
+            (unsigned long long)c->interval_ns, c->warmup, c->reps,
+            c->timeout_s, verify[c->verify]);
 }
 
 void output_begin(struct output *o, FILE *fp, enum out_format format,
@@ -228,10 +231,13 @@ static void table_header(FILE *fp, enum tp_mode mode)
                 "transport", "size", "place", "MB/s", "CV%", "msgs/s",
                 "CPU ns/msg", "CPU ms/MB", "verified");
     else
-        fprintf(fp, "\nLATENCY  (round trip in ns, median of the reps; "
+        fprintf(fp, "\n%s  (round trip in ns, median of the reps; "
                     "one-way = RTT/2; CPU per round trip)\n"
                     "%-26s %6s %-7s %8s %8s %8s %8s %8s %9s %8s %6s "
                     "%10s %s\n",
+                mode == MODE_PACED ? "PACED (one round trip per interval, "
+                                     "see the note)"
+                                   : "LATENCY",
                 "transport", "size", "place", "min", "p50", "p90", "p99",
                 "p99.9", "max", "one-way", "CV%", "CPU ns/RT", "verified");
 }

@@ -42,7 +42,10 @@
 #define NOTE_LEN 128            /* size of a row's free-text note */
 
 enum tp_family { TP_IPC, TP_NET, TP_SIGNALS, TP_LIMIT };
-enum tp_mode { MODE_THROUGHPUT, MODE_LATENCY };
+/* MODE_PACED is latency with a pause before each round trip (--interval):
+ * the harness runs it with ch->mode == MODE_LATENCY, so a transport only
+ * ever sees the first two, and check_size() is asked about MODE_LATENCY. */
+enum tp_mode { MODE_THROUGHPUT, MODE_LATENCY, MODE_PACED };
 enum tp_role { ROLE_PRODUCER = 0, ROLE_CONSUMER = 1 };
 
 /* Capabilities (struct transport.caps). */

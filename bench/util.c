@@ -199,6 +199,45 @@ int parse_size(const char *s, size_t *out)
     return 0;
 }
 
+int parse_interval(const char *s, uint64_t *ns)
+{
+    static const struct { const char *name; uint64_t ns; } units[] = {
+        { "ns", 1 }, { "us", 1000 }, { "ms", 1000000 }, { "s", 1000000000 },
+    };
+    char *end;
+    unsigned long long v;
+
+    if (s == NULL || !isdigit((unsigned char)s[0]))
+        return -1;
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno != 0 || v == 0)
+        return -1;
+    if (*end == ' ')
+        end++;
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+        if (strcmp(end, units[i].name) != 0)
+            continue;
+        if (v > UINT64_MAX / units[i].ns)
+            return -1;
+        *ns = v * units[i].ns;
+        return 0;
+    }
+    return -1;
+}
+
+void format_interval(uint64_t ns, char *out, size_t outlen)
+{
+    if (ns >= 1000000000 && ns % 1000000000 == 0)
+        snprintf(out, outlen, "%llu s", (unsigned long long)(ns / 1000000000));
+    else if (ns >= 1000000 && ns % 1000000 == 0)
+        snprintf(out, outlen, "%llu ms", (unsigned long long)(ns / 1000000));
+    else if (ns >= 1000 && ns % 1000 == 0)
+        snprintf(out, outlen, "%llu us", (unsigned long long)(ns / 1000));
+    else
+        snprintf(out, outlen, "%llu ns", (unsigned long long)ns);
+}
+
 void format_size(size_t bytes, char *out, size_t outlen)
 {
     static const char units[] = "GMK";

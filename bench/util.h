@@ -48,6 +48,13 @@ int parse_ulong(const char *s, unsigned long *out);
 /* Format bytes as "64", "4K", "1M" when exact, else plain decimal. */
 void format_size(size_t bytes, char *out, size_t outlen);
 
+/* A duration: a whole number and a unit, "250ns", "100us", "5ms", "1s"
+ * (a space before the unit is allowed).  0 on success; -1 on junk, a
+ * missing unit, 0, or overflow. */
+int parse_interval(const char *s, uint64_t *ns);
+/* Format nanoseconds as "100 us", "5 ms" with the largest exact unit. */
+void format_interval(uint64_t ns, char *out, size_t outlen);
+
 /* A name nobody can predict, for shm_open/mq_open: "/ipclab-PID-RANDOM". */
 int unique_name(char *out, size_t outlen, char *err);
 /* A private directory (0700) for FIFOs, sockets and files:
