@@ -97,6 +97,11 @@ Test(paced, round_trips_are_spaced_by_the_interval, .timeout = 60)
     cr_expect_lt(res.rtt_ns[LAT_P50], 2e6, "p50 %.0f ns includes the pause",
                  res.rtt_ns[LAT_P50]);
     cr_expect_gt(res.rtt_ns[LAT_P50], 0);
+    /* msgs/s is the pace achieved: never above one per interval (a slot
+     * can start late, never early; 1 % for the first slot's start) */
+    cr_expect_gt(res.msgs_per_s, 0);
+    cr_expect_leq(res.msgs_per_s, 500.0 * 1.02, "pace %.1f/s above 500/s",
+                  res.msgs_per_s);
 }
 
 Test(paced, reference_rows_and_self_timed_transports_do_not_apply,

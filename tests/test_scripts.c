@@ -222,6 +222,32 @@ static char *slurp_in(const char *dir, const char *name)
     return slurp(path, NULL);
 }
 
+/* The status field of the first line of csv that starts with prefix
+ * ("pipe,ipc,paced,64,spread,"), into out; 0, or -1 when no line does. */
+static int csv_status(const char *csv, const char *prefix, char *out,
+                      size_t outlen)
+{
+    size_t plen = strlen(prefix);
+    const char *p = csv;
+
+    while (p != NULL && strncmp(p, prefix, plen) != 0) {
+        p = strchr(p, '\n');
+        if (p != NULL)
+            p++;
+    }
+    /* transport,family,mode,size_bytes,placement,cpu_producer,
+     * cpu_consumer,status: the 8th field */
+    for (int field = 1; field < 8 && p != NULL; field++) {
+        p = strchr(p, ',');
+        if (p != NULL)
+            p++;
+    }
+    if (p == NULL)
+        return -1;
+    snprintf(out, outlen, "%.*s", (int)strcspn(p, ",\n"), p);
+    return 0;
+}
+
 static int count_lines(const char *s)
 {
     int n = 0;
@@ -245,29 +271,32 @@ static void fixture_run(const char *tmp, char *run, size_t runlen)
                      "date=2026-01-01 00:00 UTC\ncores=2\n");
 }
 
-/* The charts scripts/plots draws for a run with both placements. */
+/* The charts scripts/plots draws for a run with both placements, and those
+ * it adds when the run has paced rows. */
 static const char *const chart_names[] = {
     "throughput-spread", "throughput-same", "latency-spread",
     "latency-same", "cpu-per-msg", "same-vs-spread",
     "latency-ladder-spread", "latency-ladder-same",
 };
 #define NCHARTS (sizeof(chart_names) / sizeof(chart_names[0]))
+static const char *const paced_chart_names[] = { "paced-spread", "paced-same" };
+#define NPACED_CHARTS (sizeof(paced_chart_names) / sizeof(paced_chart_names[0]))
 
-static void expect_charts(const char *run)
+static void expect_charts(const char *run, const char *const names[], size_t n)
 {
     char path[PATH_MAX + 96];
     size_t len;
 
-    for (size_t i = 0; i < NCHARTS; i++) {
+    for (size_t i = 0; i < n; i++) {
         char *png, *svg;
 
-        snprintf(path, sizeof(path), "%s/charts/%s.png", run, chart_names[i]);
+        snprintf(path, sizeof(path), "%s/charts/%s.png", run, names[i]);
         png = slurp(path, &len);
         cr_expect(png != NULL && len > 1000 &&
                   memcmp(png, "\x89PNG\r\n\x1a\n", 8) == 0,
                   "%s: missing, tiny or not a PNG", path);
         free(png);
-        snprintf(path, sizeof(path), "%s/charts/%s.svg", run, chart_names[i]);
+        snprintf(path, sizeof(path), "%s/charts/%s.svg", run, names[i]);
         svg = slurp(path, &len);
         cr_expect(svg != NULL && len > 1000 && strstr(svg, "<svg") != NULL &&
                   strstr(svg, "</svg>") != NULL,
@@ -301,7 +330,8 @@ Test(scripts, plots_draws_every_chart_from_a_fixed_csv, .timeout = 60,
     cr_expect(err != NULL && strstr(err, "warning") == NULL &&
               strstr(err, "failed") == NULL, "gnuplot complained: %s", err);
     free(err);
-    expect_charts(run);
+    expect_charts(run, chart_names, NCHARTS);
+    expect_charts(run, paced_chart_names, NPACED_CHARTS);
     /* titles carry host, kernel and date; every transport is in a legend */
     svg = slurp_in(run, "charts/throughput-spread.svg");
     cr_assert_not_null(svg);
@@ -309,6 +339,71 @@ Test(scripts, plots_draws_every_chart_from_a_fixed_csv, .timeout = 60,
               strstr(svg, "2026-01-01"), "title lacks host, kernel, date");
     cr_expect(strstr(svg, "posix_shm/futex") && strstr(svg, "udp") &&
               strstr(svg, "memcpy"), "a transport is missing a line");
+    free(svg);
+    /* the paced chart: its interval, read from the notes, the reference
+     * line at one interval, a bar per transport (the paced-only ones too) */
+    svg = slurp_in(run, "charts/paced-spread.svg");
+    cr_assert_not_null(svg);
+    cr_expect(strstr(svg, "The price of waiting: one 64 B round trip every "
+                          "100 µs, placement spread") != NULL,
+              "paced chart: no title with the interval");
+    cr_expect(strstr(svg, "one CPU busy the whole interval (100 µs)") !=
+                  NULL, "paced chart: no reference line label");
+    cr_expect(strstr(svg, "posix_shm/sem") && strstr(svg, "signal/sigwaitinfo")
+                  && strstr(svg, "sysv_shm/spin"),
+              "paced chart: a transport has no bar");
+    cr_expect(strstr(svg, "longer than the interval: back to back") != NULL,
+              "paced chart: the round trip longer than the interval is not "
+              "marked");
+    free(svg);
+    remove_tree(tmp);
+}
+
+/* The interval comes from each paced row's note, in any unit ipclab
+ * prints; rows that disagree are drawn, and the title says so. */
+Test(scripts, paced_chart_reads_the_interval_of_each_row, .timeout = 60,
+     .fini = tmp_cleanup)
+{
+#define PACED_ROW(t, rtt, every)                                            \
+    t ",ipc,paced,64,spread,0,1,ok,3,rtt_p50_ns," rtt "," rtt "," rtt ",1,,,"  \
+    rtt "," rtt ",,,,,,,," rtt ",,1000,64000,0,0,0,yes,"                      \
+    "paced: one round trip every " every "\n"
+    static const char csv_text[] =
+        "transport,family,mode,size_bytes,placement,cpu_producer,"
+        "cpu_consumer,status,reps,metric,median,min,max,cv_pct,mb_per_s,"
+        "msgs_per_s,rtt_min_ns,rtt_p50_ns,rtt_p90_ns,rtt_p99_ns,rtt_p999_ns,"
+        "rtt_max_ns,rtt_mean_ns,rtt_stddev_ns,one_way_p50_ns,cpu_ns_per_msg,"
+        "cpu_ms_per_mb,messages,bytes,lost,duplicated,reordered,verified,"
+        "note\n"
+        PACED_ROW("pipe", "30000", "100 us")
+        PACED_ROW("fifo", "31000", "1 ms")
+        PACED_ROW("tcp", "47000", "20000 ns")     /* late: 47 us > 20 us */
+        PACED_ROW("udp", "52000", "1 s");
+#undef PACED_ROW
+    char tmp[PATH_MAX], run[PATH_MAX + 8], csv[PATH_MAX + 32];
+    char *argv[] = { (char *)script_path("plots"), run, NULL };
+    char *svg;
+
+    SKIP_WITHOUT_GNUPLOT();
+    make_tmp(tmp, sizeof(tmp));
+    snprintf(run, sizeof(run), "%s/run", tmp);
+    cr_assert_eq(mkdir(run, 0700), 0);
+    snprintf(csv, sizeof(csv), "%s/results.csv", run);
+    write_file(csv, csv_text);
+    cr_assert_eq(run_script(tmp, argv, NULL), 0, "scripts/plots failed");
+    svg = slurp_in(run, "charts/paced-spread.svg");
+    cr_assert_not_null(svg, "no paced-spread chart");
+    cr_expect(strstr(svg, "(rows disagree on the interval: 100 µs, 1 ms, "
+                          "20000 ns, 1 s; the line uses 100 µs)") != NULL,
+              "the title does not say the intervals disagree");
+    cr_expect(strstr(svg, "one CPU busy the whole interval (100 µs)")
+                  != NULL, "the line is not at the first row's interval");
+    cr_expect(strstr(svg, "RTT p50 47 µs (longer than the interval") != NULL,
+              "tcp (47 µs, every 20000 ns) should be marked late");
+    for (const char *p = svg; (p = strstr(p, " (longer than the")) != NULL;
+         p++)
+        cr_expect(strncmp(p - strlen("47 µs"), "47 µs", strlen("47 µs")) == 0,
+                  "a row within its interval is marked late: %.40s", p - 20);
     free(svg);
     remove_tree(tmp);
 }
@@ -350,7 +445,7 @@ ParameterizedTestParameters(scripts, malformed_csv_is_refused_in_one_line)
           ROW_TAIL "\n", "status" },
         { "unknown mode",
           HEADER "pipe,ipc,sideways,64,spread,0,1,ok,3,mb_per_s,"
-          ROW_TAIL "\n", "mode" },
+          ROW_TAIL "\n", "expected throughput, latency or paced" },
     };
     return cr_make_param_array(struct bad_csv, cases,
                                sizeof(cases) / sizeof(cases[0]));
@@ -393,6 +488,44 @@ ParameterizedTest(struct bad_csv *c, scripts,
     remove_tree(tmp);
 }
 
+/* A paced row is read like any other: compare and report take it. */
+Test(scripts, paced_rows_are_read, .timeout = 30, .fini = tmp_cleanup)
+{
+    static const char csv_text[] =
+        HEADER "pipe,ipc,paced,64,spread,0,1,ok,3,rtt_p50_ns,30000,29000,"
+        "31000,2,,,25000,30000,36000,60000,,,,,,33000,,1000,64000,0,0,0,yes,"
+        "\"paced: one round trip every 100 us; a note, quoted\"\n";
+    char tmp[PATH_MAX], run[PATH_MAX + 8], csv[PATH_MAX + 32];
+    char *compare[] = { (char *)script_path("compare"), "--csv", csv, csv,
+                        NULL };
+    char *report[] = { (char *)script_path("report"), run, NULL };
+    char *out, *md;
+
+    make_tmp(tmp, sizeof(tmp));
+    snprintf(run, sizeof(run), "%s/run", tmp);
+    cr_assert_eq(mkdir(run, 0700), 0);
+    snprintf(csv, sizeof(csv), "%s/results.csv", run);
+    write_file(csv, csv_text);
+    cr_expect_eq(run_script(tmp, compare, NULL), 0, "compare refused a "
+                 "paced row");
+    out = slurp_in(tmp, "stdout");
+    cr_assert_not_null(out);
+    cr_expect(strstr(out, "\npipe,paced,64,spread,rtt_p50_ns,30000,30000,"
+                          "1.000,\"~ within spread") != NULL,
+              "compare: no paced cell: %s", out);
+    free(out);
+    cr_expect_eq(run_script(tmp, report, NULL), 0, "report refused a paced "
+                 "row");
+    md = slurp_in(run, "report.md");
+    cr_assert_not_null(md);
+    cr_expect(strstr(md, "## When messages are sparse (paced)") != NULL,
+              "report: no paced section");
+    cr_expect(strstr(md, "| pipe | 30 µs | 60 µs | 33 µs | a note, quoted |")
+                  != NULL, "report: the paced row is not in its table");
+    free(md);
+    remove_tree(tmp);
+}
+
 Test(scripts, missing_results_directory_is_bad_usage, .timeout = 30,
      .fini = tmp_cleanup)
 {
@@ -420,7 +553,7 @@ Test(scripts, missing_results_directory_is_bad_usage, .timeout = 30,
 struct compare_case {
     char cell[48];              /* transport,mode,size_bytes,placement, */
     char ratio[8];              /* B/A as printed, "-" when not comparable */
-    char verdict[32];           /* start of the verdict */
+    char verdict[48];           /* start of the verdict */
 };
 
 ParameterizedTestParameters(scripts, compare_gives_ratio_and_flag_per_cell)
@@ -434,6 +567,10 @@ ParameterizedTestParameters(scripts, compare_gives_ratio_and_flag_per_cell)
         { "tcp,throughput,1048576,spread,", "-", "A ok, B failed" },
         { "udp,latency,64,spread,", "-", "only in A" },
         { "posix_mq,latency,64,spread,", "-", "only in B" },
+        /* paced: round-trip ns, lower is better, as latency */
+        { "pipe,paced,64,spread,", "2.000", "WORSE +100%" },
+        { "posix_shm/spin,paced,64,spread,", "-",
+          "paced every 100 us in A, every 1 ms in B" },
     };
     return cr_make_param_array(struct compare_case, cases,
                                sizeof(cases) / sizeof(cases[0]));
@@ -453,7 +590,7 @@ ParameterizedTest(struct compare_case *c, scripts,
     cr_assert_eq(run_script(tmp, argv, NULL), 0);
     out = slurp_in(tmp, "stdout");
     cr_assert_not_null(out);
-    cr_expect_eq(count_lines(out), 8, "a header and 7 cells: %s", out);
+    cr_expect_eq(count_lines(out), 10, "a header and 9 cells: %s", out);
     line = strstr(out, c->cell);
     cr_assert_not_null(line, "no line for %s in:\n%s", c->cell, out);
     end = strchr(line, '\n');
@@ -480,8 +617,8 @@ Test(scripts, compare_summarises_for_a_person, .timeout = 30,
     cr_assert_eq(run_script(tmp, argv, NULL), 0);
     out = slurp_in(tmp, "stdout");
     cr_assert_not_null(out);
-    cr_expect(strstr(out, "7 cells: 2 better, 1 worse, 1 within spread, "
-                          "3 not comparable") != NULL, "summary: %s", out);
+    cr_expect(strstr(out, "9 cells: 2 better, 2 worse, 1 within spread, "
+                          "4 not comparable") != NULL, "summary: %s", out);
     free(out);
     remove_tree(tmp);
 }
@@ -542,9 +679,175 @@ Test(scripts, report_shows_machine_charts_rankings_and_every_transport,
         snprintf(path, sizeof(path), "%s/%s", run, rel);
         cr_expect_eq(access(path, R_OK), 0, "img %s does not exist", rel);
     }
-    cr_expect_eq(imgs, (int)NCHARTS, "index.html shows %d charts", imgs);
+    cr_expect_eq(imgs, (int)(NCHARTS + NPACED_CHARTS),
+                 "index.html shows %d charts", imgs);
     free(md);
     free(html);
+    remove_tree(tmp);
+}
+
+/* One row of a paced table of report.md: the cells as printed, the CPU
+ * column in ns (-1 when it is not a time: a failed row). */
+struct paced_row {
+    char transport[160];
+    char rtt_p50[160];
+    double cpu_ns;
+    char note[160];
+};
+
+/* "33.1 µs", "420 ns", "1.5 ms" as the report prints them, in ns; -1 when
+ * the text is not a time. */
+static double report_time_ns(const char *text)
+{
+    char *end;
+    double x = strtod(text, &end);
+
+    if (end == text)
+        return -1;
+    if (strncmp(end, " ns", 3) == 0)
+        return x;
+    if (strncmp(end, " µs", strlen(" µs")) == 0)
+        return x * 1e3;
+    if (strncmp(end, " ms", 3) == 0)
+        return x * 1e6;
+    return -1;
+}
+
+/* The rows of the table under the heading that starts with `heading`:
+ * "| transport | RTT p50 | RTT p99 | CPU per round trip | note |".
+ * Returns how many (at most max); -1 when there is no such heading. */
+static int paced_table(const char *md, const char *heading,
+                       struct paced_row *rows, int max)
+{
+    const char *p = strstr(md, heading);
+    int n = 0;
+
+    if (p == NULL)
+        return -1;
+    p = strstr(p, "\n|---");           /* the header's separator line */
+    if (p == NULL)
+        return 0;
+    p = strchr(p + 1, '\n');
+    while (p != NULL && p[1] == '|' && n < max) {
+        char cell[5][160];
+        const char *c = p + 2;
+
+        for (int i = 0; i < 5; i++) {
+            const char *bar = strstr(c, " |");
+            size_t len;
+
+            cr_assert_not_null(bar, "a short paced row after %s", heading);
+            len = (size_t)(bar - c);
+            if (len > 0 && c[0] == ' ')
+                c++, len--;
+            snprintf(cell[i], sizeof(cell[i]), "%.*s", (int)len, c);
+            c = bar + 2;
+        }
+        snprintf(rows[n].transport, sizeof(rows[n].transport), "%s", cell[0]);
+        snprintf(rows[n].rtt_p50, sizeof(rows[n].rtt_p50), "%s", cell[1]);
+        rows[n].cpu_ns = report_time_ns(cell[3]);
+        snprintf(rows[n].note, sizeof(rows[n].note), "%s", cell[4]);
+        n++;
+        p = strchr(p + 1, '\n');
+    }
+    return n;
+}
+
+/* The paced section: after the latency rankings, a paragraph, then per
+ * placement the chart and a table sorted by CPU per round trip, failed
+ * rows last; nothing of it in a run without paced rows. */
+Test(scripts, report_lists_paced_rows_by_cpu, .timeout = 60,
+     .fini = tmp_cleanup)
+{
+    static const char *const placements[] = { "spread", "same" };
+    char tmp[PATH_MAX], run[PATH_MAX + 8], plain[PATH_MAX + 16];
+    char csv[PATH_MAX + 32];
+    char *plots[] = { (char *)script_path("plots"), run, NULL };
+    char *report[] = { (char *)script_path("report"), run, NULL };
+    char *report_plain[] = { (char *)script_path("report"), plain, NULL };
+    struct paced_row rows[64];
+    const char *sec, *lat, *lim, *img;
+    char *md, *html;
+    int charts = on_path("gnuplot");
+
+    make_tmp(tmp, sizeof(tmp));
+    fixture_run(tmp, run, sizeof(run));
+    if (charts)
+        cr_assert_eq(run_script(tmp, plots, NULL), 0);
+    cr_assert_eq(run_script(tmp, report, NULL), 0);
+    md = slurp_in(run, "report.md");
+    html = slurp_in(run, "index.html");
+    cr_assert(md != NULL && html != NULL, "report.md or index.html missing");
+
+    lat = strstr(md, "### Round-trip latency at 64 KiB");
+    sec = strstr(md, "## When messages are sparse (paced)");
+    lim = strstr(md, "## Limit rows");
+    cr_assert(lat != NULL && sec != NULL && lim != NULL && lat < sec &&
+                  sec < lim,
+              "the paced section is missing or not after the rankings");
+    cr_expect(strstr(sec, "about one interval of CPU, 100 µs, per round "
+                          "trip") != NULL,
+              "the paragraph does not say what spinning costs");
+    for (size_t k = 0; k < 2; k++) {
+        char heading[64];
+        int n, ok = 0;
+
+        snprintf(heading, sizeof(heading), "### Placement %s", placements[k]);
+        n = paced_table(sec, heading, rows, 64);
+        cr_assert_eq(n, 19, "%s: %d paced rows, the fixture has 19",
+                     placements[k], n);
+        for (int i = 0; i < n && rows[i].cpu_ns >= 0; i++, ok++)
+            if (i > 0)
+                cr_expect_leq(rows[i - 1].cpu_ns, rows[i].cpu_ns,
+                              "%s: %s before %s is not by CPU",
+                              placements[k], rows[i - 1].transport,
+                              rows[i].transport);
+        cr_expect_str_eq(rows[0].transport, "pipe", "%s: cheapest first",
+                         placements[k]);
+        for (int i = ok; i < n; i++)    /* rows without a figure: last */
+            cr_expect_str_eq(rows[i].rtt_p50, "failed", "%s: %s",
+                             placements[k], rows[i].transport);
+        for (int i = 0; i < n; i++) {
+            if (strcmp(rows[i].transport, "posix_mq") == 0)
+                cr_expect_str_eq(rows[i].note, "mq_maxmsg 10",
+                                 "the note keeps the interval prefix");
+            if (strcmp(rows[i].transport, "sigchld/fork-reap") == 0)
+                cr_expect(strstr(rows[i].note, "longer than the interval")
+                              != NULL, "a late row is not marked: %s",
+                          rows[i].note);
+        }
+        if (k == 0)
+            cr_expect(ok == n && strcmp(rows[n - 1].transport,
+                                        "sysv_shm/spin") == 0,
+                      "spread: spinning should cost the most");
+        else
+            cr_expect(ok == n - 1 && strcmp(rows[n - 1].transport,
+                                            "udp") == 0,
+                      "same: the failed udp row should come last");
+    }
+    /* the HTML carries the section; its charts are there, not above */
+    sec = strstr(html, "<h2 id=\"paced\">");
+    cr_assert_not_null(sec, "index.html: no paced section");
+    img = strstr(html, "<img src=\"charts/paced-spread.png\"");
+    if (charts)
+        cr_expect(img != NULL && img > sec, "index.html: the paced chart "
+                  "is not in the paced section");
+    cr_expect(strstr(sec, "<td>sysv_shm/spin</td>") != NULL,
+              "index.html: no paced table");
+    free(md);
+    free(html);
+
+    /* no paced rows, no paced section */
+    snprintf(plain, sizeof(plain), "%s/plain", tmp);
+    cr_assert_eq(mkdir(plain, 0700), 0);
+    snprintf(csv, sizeof(csv), "%s/results.csv", plain);
+    write_file(csv, HEADER ROW_HEAD ROW_TAIL "\n");
+    cr_assert_eq(run_script(tmp, report_plain, NULL), 0);
+    md = slurp_in(plain, "report.md");
+    cr_assert_not_null(md);
+    cr_expect(strstr(md, "paced") == NULL, "a report without paced rows "
+              "speaks of them");
+    free(md);
     remove_tree(tmp);
 }
 
@@ -610,7 +913,8 @@ Test(scripts, report_renders_in_headless_chromium, .timeout = 120,
     cr_assert_not_null(out);
     cr_expect(strstr(out, "<h1>ipclab results: fixture-host") != NULL,
               "the page did not render its title");
-    snprintf(want, sizeof(want), "IMAGES %zu/%zu", NCHARTS, NCHARTS);
+    snprintf(want, sizeof(want), "IMAGES %zu/%zu", NCHARTS + NPACED_CHARTS,
+             NCHARTS + NPACED_CHARTS);
     cr_expect(strstr(out, want) != NULL, "not every chart loaded: %s",
               strstr(out, "IMAGES") ? strstr(out, "IMAGES") : "no probe");
     free(out);
@@ -695,7 +999,8 @@ Test(scripts, quick_sweep_produces_every_file, .timeout = 300,
         cr_expect(stat(path, &st) == 0 && st.st_size > 0, "%s missing or "
                   "empty", files[i]);
     }
-    expect_charts(run);
+    expect_charts(run, chart_names, NCHARTS);
+    expect_charts(run, paced_chart_names, NPACED_CHARTS);
 
     csv = slurp_in(run, "results.csv");
     cr_assert_not_null(csv);
@@ -709,6 +1014,26 @@ Test(scripts, quick_sweep_produces_every_file, .timeout = 300,
                        "64 B - 1 MiB); the sweep's stderr ends: %s",
                        err_tail + (len > 3000 ? len - 3000 : 0));
     }
+    /* the paced group: pipe and shared memory, ok, on both placements */
+    {
+        static const char *const paced[] = {
+            "pipe,ipc,paced,64,spread,", "pipe,ipc,paced,64,same,",
+            "posix_shm/spin,ipc,paced,64,spread,",
+            "posix_shm/sem,ipc,paced,64,spread,",
+        };
+        char status_of[16];
+
+        for (size_t i = 0; i < sizeof(paced) / sizeof(paced[0]); i++) {
+            int found = csv_status(csv, paced[i], status_of,
+                                   sizeof(status_of));
+
+            cr_expect(found == 0 && strcmp(status_of, "ok") == 0,
+                      "no ok row %s... (%s)", paced[i],
+                      found == 0 ? status_of : "missing");
+        }
+        cr_expect(strstr(csv, "\nmemcpy,limit,paced,") == NULL,
+                  "a paced row that does not apply was kept");
+    }
     free(err_tail);
     json = slurp_in(run, "results.json");
     cr_assert_not_null(json);
@@ -716,6 +1041,8 @@ Test(scripts, quick_sweep_produces_every_file, .timeout = 300,
                  "(offset %zu)", where);
     cr_expect(strstr(json, "\"meta\"") && strstr(json, "\"rows\"") &&
               strstr(json, "\"hostname\""), "results.json lacks meta/rows");
+    cr_expect(strstr(json, "{\"mode\": \"paced\", \"interval\": \"100us\", ")
+                  != NULL, "results.json: no paced group in meta.sweep");
     /* as many JSON rows as CSV rows */
     {
         int rows = 0;
@@ -729,8 +1056,10 @@ Test(scripts, quick_sweep_produces_every_file, .timeout = 300,
     free(json);
     s = slurp_in(run, "README.md");
     cr_assert_not_null(s);
-    cr_expect(strstr(s, "ipclab run --mode all") != NULL,
-              "README.md does not give the command");
+    cr_expect(strstr(s, "ipclab run --mode all") != NULL &&
+                  strstr(s, "ipclab run --mode paced --interval 100us") !=
+                      NULL,
+              "README.md does not give the commands");
     free(s);
     remove_tree(tmp);
 }

@@ -7,7 +7,9 @@
 # |B/A - 1| is larger than the larger of the two rows' spreads, a row's
 # spread being (max - min) / median across its reps (cv_pct when min or max
 # is missing).  Direction: higher is better for MB/s and msgs/s, lower for
-# latency (ns).
+# round-trip times (ns: latency and paced cells alike).  Paced cells paced
+# at different intervals (the "paced: one round trip every N us" note) are
+# not compared.
 
 function spread(r,    m) {
     m = V[r, "median"] + 0
@@ -79,6 +81,12 @@ END {
             other++
             continue
         }
+        if (csv_every(a) != "" && csv_every(b) != "" && csv_every(a) != csv_every(b)) {
+            out(kk[1], kk[2], kk[3], kk[4], metric, num(V[a, "median"]), num(V[b, "median"]), "-",
+                "paced every " csv_every(a) " in A, every " csv_every(b) " in B")
+            other++
+            continue
+        }
         ratio = V[b, "median"] / V[a, "median"]
         lim = spread(a); if (spread(b) > lim) lim = spread(b)
         d = ratio - 1; if (d < 0) d = -d
@@ -93,5 +101,5 @@ END {
         out(kk[1], kk[2], kk[3], kk[4], metric, num(V[a, "median"]), num(V[b, "median"]), sprintf("%.3f", ratio), verdict)
     }
     if (!CSVOUT)
-        printf "\n%d cells: %d better, %d worse, %d within spread, %d not comparable (failed, n/a or in one run only)\n", n, better, worse, same, other
+        printf "\n%d cells: %d better, %d worse, %d within spread, %d not comparable (failed, n/a, in one run only or paced at another interval)\n", n, better, worse, same, other
 }

@@ -8,6 +8,7 @@
 # the input is read, the program's END block finds:
 #     NROWS              data rows, numbered 1..NROWS in file order
 #     V[r, "column"]     the field ("" = not applicable)
+# and csv_every() for the interval of a paced row.
 # A malformed or empty file is refused here, before the program's END runs:
 # one line "PROG: FILE: line N: what is wrong" on stderr, exit status 2.
 
@@ -46,6 +47,24 @@ function csv_fail(msg) {
 function csv_numeric(s) {
     return s ~ /^[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$/
 }
+
+# A paced row's note starts with its interval: "paced: one round trip every
+# 100 us; ...".  csv_every(r) is that interval as written ("100 us"; "" for
+# other rows and when the note does not say), csv_every_ns(e) the same in
+# ns, csv_every_label(e) the same for people ("100 µs").
+function csv_every(r,    e) {
+    if (V[r, "mode"] != "paced" ||
+        !match(V[r, "note"], /^paced: one round trip every [0-9]+ (ns|us|µs|ms|s)([;,. ]|$)/))
+        return ""
+    e = substr(V[r, "note"], 29, RLENGTH - 28)
+    sub(/[;,. ]$/, "", e)
+    return e
+}
+function csv_every_ns(e,    u) {
+    u = e; sub(/^[0-9]+ /, "", u)
+    return (e + 0) * (u == "ns" ? 1 : u == "ms" ? 1e6 : u == "s" ? 1e9 : 1000)
+}
+function csv_every_label(e) { sub(/ us$/, " µs", e); return e }
 
 BEGIN {
     if (PROG == "")
@@ -105,9 +124,9 @@ FNR == 1 {
     }
     if (V[csv_r, "transport"] == "")
         csv_fail("line " FNR ": empty transport name")
-    if (V[csv_r, "mode"] !~ /^(throughput|latency)$/)
+    if (V[csv_r, "mode"] !~ /^(throughput|latency|paced)$/)
         csv_fail("line " FNR ": mode is \"" V[csv_r, "mode"] \
-                 "\", expected throughput or latency")
+                 "\", expected throughput, latency or paced")
     if (V[csv_r, "status"] !~ /^(ok|failed|n\/a)$/)
         csv_fail("line " FNR ": status is \"" V[csv_r, "status"] \
                  "\", expected ok, failed or n/a")

@@ -9,7 +9,8 @@
 # Every transport keeps one line style in every chart: a colour and a point
 # type from its place in the CSV, a dash pattern from its family (ipc solid,
 # net dash-dot, signals dotted); `limit` rows (memcpy, cacheline) are black
-# dashed reference lines.
+# dashed reference lines.  The paced bars (chart 6) are coloured by how the
+# transport waits instead: spin, futex, semaphore, in the kernel, signals.
 
 function size_label(b) {
     if (b >= 1048576 && b % 1048576 == 0) return (b / 1048576) " MiB"
@@ -253,6 +254,133 @@ function ladder_chart(name, pl, size, title,    f, d, t, i, r, key, plot, blk,
     close(f)
 }
 
+# ns as µs for a label: "0.305", "34.9", "207".
+function us(ns) { return ns / 1000 >= 100 ? sprintf("%.0f", ns / 1000) : sprintf("%.3g", ns / 1000) }
+
+# An ok paced row of placement pl with both figures.
+function paced_ok(r, pl) {
+    return V[r, "mode"] == "paced" && V[r, "status"] == "ok" && V[r, "placement"] == pl &&
+           V[r, "rtt_p50_ns"] != "" && V[r, "cpu_ns_per_msg"] + 0 > 0
+}
+
+# The rows of one placement's paced chart, cheapest in CPU first, in
+# PROW[1..n] (returns n): one per transport, at 64 B (or the smallest size
+# paced), size-less transports at 0.  Sets PSIZE, PIV (the interval of the
+# first row that gives one, as its note does: "100 us"; "" if none does)
+# and PIVSAY (the intervals when rows disagree, "" when they agree).
+function paced_rows(pl,    r, t, i, j, n, s, x, tmp, seen) {
+    PSIZE = ""
+    for (r = 1; r <= NROWS; r++)
+        if (paced_ok(r, pl) && (s = V[r, "size_bytes"] + 0) > 0 &&
+            (PSIZE == "" || s == 64 || (PSIZE != 64 && s < PSIZE)))
+            PSIZE = s
+    n = 0
+    for (i = 1; i <= NTP; i++) {
+        t = TP[i]
+        r = PSIZE != "" ? okrow(t, "paced", PSIZE, pl) : ""
+        if (r == "")
+            r = okrow(t, "paced", 0, pl)
+        if (r != "" && paced_ok(r, pl))
+            PROW[++n] = r
+    }
+    for (i = 2; i <= n; i++) {          # insertion sort by CPU, stable
+        tmp = PROW[i]; x = V[tmp, "cpu_ns_per_msg"] + 0
+        for (j = i - 1; j >= 1 && V[PROW[j], "cpu_ns_per_msg"] + 0 > x; j--)
+            PROW[j + 1] = PROW[j]
+        PROW[j + 1] = tmp
+    }
+    PIV = ""; PIVSAY = ""
+    for (i = 1; i <= n; i++) {
+        x = csv_every(PROW[i])
+        if (x == "" || (x in seen))
+            continue
+        seen[x] = 1
+        if (PIV == "")
+            PIV = x
+        PIVSAY = PIVSAY (PIVSAY == "" ? "" : ", ") csv_every_label(x)
+    }
+    if (PIVSAY !~ /,/)
+        PIVSAY = ""
+    return n
+}
+
+function paced_title(pl) {
+    return "The price of waiting: one " (PSIZE != "" ? size_label(PSIZE) " " : "") \
+           "round trip every " (PIV != "" ? csv_every_label(PIV) : "? (no row says)") \
+           ", placement " pl \
+           (PIVSAY != "" ? " (rows disagree on the interval: " PIVSAY "; the line uses " csv_every_label(PIV) ")" : "")
+}
+
+# How a transport waits: the colour of its bar in chart 6.
+function wait_class(t) {
+    if (t ~ /\/spin(\/|$)/) return 1
+    if (t ~ /\/futex(\/|$)/) return 2
+    if (t ~ /\/sem(\/|$)/) return 3
+    if (FAM[t] == "signals") return 5
+    return 4
+}
+
+# Chart 6: the paced rows of one placement (one round trip every interval),
+# horizontal bars of CPU time per round trip, cheapest on top, coloured by
+# how the transport waits, the round-trip p50 printed at each bar's end; a
+# dashed line at one interval: what one CPU busy all the time costs (the
+# receiver of a /spin variant polls from one message to the next while the
+# sender sleeps until its slot).
+# Bars, not a scatter of CPU against round trip: the sleeping transports
+# sit in one tight cluster there, where a label per point cannot be read.
+function paced_chart(name, pl,    n, i, r, f, d, y, lo, x, tics, plot, k, have, ref, lab, span, len, bar) {
+    n = paced_rows(pl)
+    if (n == 0)
+        return
+    f = head(name, paced_title(pl), 1400, (170 + 26 * n) < 520 ? 520 : 170 + 26 * n)
+    d = OUT "/" name ".dat"
+    lo = ""; tics = ""
+    for (i = 1; i <= n; i++) {
+        r = PROW[i]; y = n - i + 1
+        bar[i] = x = V[r, "cpu_ns_per_msg"] / 1000
+        if (lo == "" || x < lo) lo = x
+        tics = tics (i > 1 ? ", " : "") q(V[r, "transport"]) " " y
+        have[wait_class(V[r, "transport"])] = 1
+        lab = us(V[r, "cpu_ns_per_msg"]) " µs CPU, RTT p50 " us(V[r, "rtt_p50_ns"]) " µs" \
+              (csv_every(r) != "" && V[r, "rtt_p50_ns"] + 0 > csv_every_ns(csv_every(r)) ? " (longer than the interval: back to back)" : "")
+        len[i] = length(lab)
+        printf "%d %g %g %d %s\n", y, x, V[r, "rtt_p50_ns"] / 1000, wait_class(V[r, "transport"]), q(lab) > d
+    }
+    close(d)
+    ref = PIV != "" ? csv_every_ns(PIV) / 1000 : ""
+    lab = "one CPU busy the whole interval (" csv_every_label(PIV) ")"
+    # one empty row on top, for the label of the reference line
+    printf "set ytics (%s) font ',10'\nset yrange [0.4:%g]\n", tics, n + 1.6 > f
+    printf "unset mytics\nset grid noytics\n" > f
+    printf "set style textbox opaque noborder margins 1, 1\n" > f
+    printf "set logscale x 10\nset format x '%%g'\n" > f
+    printf "set xlabel 'CPU time per round trip (µs, user + system of both processes, log scale)'\n" > f
+    # decades on the x axis: room on the right of every bar and of the
+    # reference line for its label (a character: some 1/120 of the width)
+    lo = floor10(lo)
+    span = 1
+    for (i = 1; i <= n; i++)
+        if ((x = log10(bar[i] * 1.08 / lo) / (1 - len[i] / 120)) > span)
+            span = x
+    if (ref != "" && (x = log10(ref / lo) / (1 - length(lab) / 120)) > span)
+        span = x
+    printf "set xrange [%g:%g]\n", lo, lo * 10 ^ span > f
+    if (ref != "") {
+        printf "set arrow from %g, graph 0 to %g, graph 1 nohead lc rgb '#000000' dt 2 lw 1.5 back\n", ref, ref > f
+        printf "set label %s at %g, %g left offset 0.5, 0 font ',10' front\n", q(lab), ref, n + 1 > f
+    }
+    plot = ""
+    for (k = 1; k <= 5; k++)
+        if (k in have)
+            plot = plot (plot != "" ? ", \\\n     " : "") \
+                sprintf("%s using ($4 == %d ? $2 : NaN):1:(%g):2:($1 - 0.34):($1 + 0.34) with boxxyerror fs solid 0.8 border lc rgb '#333333' lc rgb '%s' title %s",
+                        q(d), k, lo, WAIT_COLOR[k], q(WAIT_NAME[k]))
+    plot = plot sprintf(", \\\n     %s using ($2 * 1.08):1:5 with labels left boxed font ',9' notitle", q(d))
+    printf "plot %s\n", plot > f
+    close(f)
+    split("", PROW)
+}
+
 function has_place(pl) { return pl in PLACES }
 
 # The row of one ok cell, "" when there is none (without creating it).
@@ -268,6 +396,9 @@ END {
     NPTYPE = 8
     for (i = 0; i < NPTYPE; i++) PTYPE[i] = PTYPE[i + 1]
     SERIES_COLOR[1] = "#4e79a7"; SERIES_COLOR[2] = "#f28e2b"
+    split("spins (busy-polls)|futex (polls, then sleeps)|semaphore (sleeps in sem_wait)|" \
+          "sleeps in the kernel (pipes, sockets, queues)|signals", WAIT_NAME, "|")
+    split("#d62728 #1f77b4 #9467bd #7f7f7f #2ca02c", WAIT_COLOR, " ")     # by wait_class()
 
     NTP = 0; NSIZES = 0; NPL = 0; nstyle = 0
     for (r = 1; r <= NROWS; r++) {
@@ -345,4 +476,8 @@ END {
     for (p = 1; p <= NPL; p++)
         ladder_chart("latency-ladder-" PL[p], PL[p], 64,
                      "Round-trip latency percentiles at 64 B, placement " PL[p])
+
+    # Chart 6: paced rows, what waiting costs.
+    for (p = 1; p <= NPL; p++)
+        paced_chart("paced-" PL[p], PL[p])
 }

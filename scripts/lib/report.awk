@@ -4,9 +4,10 @@
 # files), META (meta.txt path, may be missing), CHARTS (space-separated chart
 # names found in DIR/charts), README (1 when DIR/README.md exists).  Both
 # files carry the same content: the machine, the charts, a ranking per mode
-# at 64 B and 64 KiB, the limit rows, one sentence per transport, and the
-# rows that failed or did not apply.  The HTML is static: no script, no
-# external resource.
+# at 64 B and 64 KiB, the paced rows (when there are some: their own charts
+# and a table per placement), the limit rows, one sentence per transport,
+# and the rows that failed or did not apply.  The HTML is static: no
+# script, no external resource.
 
 function html(s) {
     gsub(/&/, "\\&amp;", s); gsub(/</, "\\&lt;", s); gsub(/>/, "\\&gt;", s)
@@ -33,7 +34,7 @@ function table(header,    n, i, c) {
     printf "|" > MD
     for (i = 1; i <= n; i++) printf " %s |", c[i] > MD
     printf "\n|" > MD
-    for (i = 1; i <= n; i++) printf "%s|", (c[i] ~ /^(rank|spread|same|CPU)/ ? "---:" : "---") > MD
+    for (i = 1; i <= n; i++) printf "%s|", (c[i] ~ /^(rank|spread|same|CPU|RTT)/ ? "---:" : "---") > MD
     printf "\n" > MD
     printf "<table>\n<tr>" > HTML
     for (i = 1; i <= n; i++) printf "<th>%s</th>", html(c[i]) > HTML
@@ -137,6 +138,110 @@ function ranking_table(m, s,    n, i, t, a, b, pl2) {
     table_end()
 }
 
+# A chart in the report: the image, its caption and a link to the SVG.
+function figure(name) {
+    printf "![%s](charts/%s.png)\n\n*%s* ([SVG](charts/%s.svg))\n\n", caption(name), name, caption(name), name > MD
+    printf "<figure id=\"%s\"><a href=\"charts/%s.svg\"><img src=\"charts/%s.png\" alt=\"%s\"></a>\n<figcaption>%s (<a href=\"charts/%s.svg\">SVG</a>)</figcaption></figure>\n", \
+        name, name, name, html(caption(name)), html(caption(name)), name > HTML
+}
+
+# A paced row whose round trip (p50) took longer than its interval: no
+# pause was left, its round trips ran back to back.
+function paced_late(r) {
+    return csv_every(r) != "" && V[r, "rtt_p50_ns"] + 0 > csv_every_ns(csv_every(r))
+}
+# The note of a paced row for the table: without the interval the section
+# gives already, saying when the row was not paced at all.
+function paced_note(r,    s) {
+    s = V[r, "note"]
+    if (csv_every(r) == PACED_IV && PACED_IV != "") {
+        s = substr(s, 29 + length(PACED_IV))
+        sub(/^; /, "", s)
+    }
+    if (V[r, "status"] == "ok" && paced_late(r))
+        s = "round trip longer than the interval: back to back" (s != "" ? "; " s : "")
+    return s
+}
+
+# The paced rows: what each way of waiting costs when messages are sparse.
+function paced_section(    p, pl, n, i, j, r, t, x, s, lo, hi, tmp, spin_lo, spin_hi, nsizes, sz, cheap, late) {
+    h(2, "When messages are sparse (paced)", "paced")
+    x = PACED_IV != "" ? csv_every_ns(PACED_IV) : ""
+    spin_lo = spin_hi = cheap = ""; late = 0
+    for (r = 1; r <= NROWS; r++) {
+        if (V[r, "mode"] != "paced" || V[r, "status"] != "ok" || V[r, "cpu_ns_per_msg"] == "")
+            continue
+        late += paced_late(r)
+        if (V[r, "placement"] != MAINPL)
+            continue
+        if (V[r, "transport"] ~ /\/spin(\/|$)/) {
+            if (spin_lo == "" || V[r, "cpu_ns_per_msg"] + 0 < spin_lo) spin_lo = V[r, "cpu_ns_per_msg"] + 0
+            if (spin_hi == "" || V[r, "cpu_ns_per_msg"] + 0 > spin_hi) spin_hi = V[r, "cpu_ns_per_msg"] + 0
+        } else if (cheap == "" || V[r, "cpu_ns_per_msg"] + 0 < V[cheap, "cpu_ns_per_msg"] + 0)
+            cheap = r
+    }
+    s = "Paced mode sends one round trip every " PACED_EVERY " instead of back to back (the producer sleeps until " \
+        "its next slot) and times each one as latency mode does. Its point is the CPU column, the user + system time of " \
+        "both processes per round trip: what waiting costs when messages are sparse. A side that sleeps (futex, " \
+        "semaphores, pipes, sockets, signals) pays for its system calls and wake-ups; a side that spins keeps its CPU " \
+        "busy for the whole interval, message or not. The receiver of a /spin variant polls from one message to the " \
+        "next while the sender sleeps until its slot, so the /spin variants cost about one interval of CPU, " \
+        (x != "" ? fmt_ns(x) : "the interval") ", per round trip" \
+        (x != "" && index(" " CHARTS, " paced-") ? " (the dashed line)" : "") ". The msgs/s column of a paced row is " \
+        "the pace achieved: below one per interval when the sleeps wake late."
+    if (spin_lo != "") {
+        s = s " Here (placement " MAINPL ") they cost " fmt_ns(spin_lo) (spin_hi > spin_lo ? " to " fmt_ns(spin_hi) : "")
+        if (x != "") {
+            lo = sprintf("%.2g", spin_lo / x); hi = sprintf("%.2g", spin_hi / x)
+            s = s " (" lo (hi != lo ? " to " hi : "") " times the interval)"
+        }
+        s = s (cheap != "" ? "; the cheapest transport that does not spin, " V[cheap, "transport"] ", " fmt_ns(V[cheap, "cpu_ns_per_msg"]) : "") "."
+    }
+    if (late)
+        s = s " A round trip longer than the interval leaves no pause: such rows ran back to back (their note says so)."
+    if (PACED_OTHER != "")
+        s = s " Rows disagree on the interval (" PACED_OTHER "); each note says its own."
+    para(s)
+    for (p = 1; p <= NPL; p++) {
+        pl = PL[p]
+        n = 0; split("", PR); split("", SIZES_PL)
+        for (r = 1; r <= NROWS; r++)
+            if (V[r, "mode"] == "paced" && V[r, "placement"] == pl) {
+                PR[++n] = r
+                if (V[r, "size_bytes"] + 0 > 0) SIZES_PL[V[r, "size_bytes"] + 0] = 1
+            }
+        if (n == 0) continue
+        nsizes = 0
+        for (sz in SIZES_PL) nsizes++
+        for (i = 2; i <= n; i++) {      # insertion sort: by CPU, rows without it last
+            tmp = PR[i]
+            for (j = i - 1; j >= 1 && paced_after(PR[j], tmp); j--)
+                PR[j + 1] = PR[j]
+            PR[j + 1] = tmp
+        }
+        h(3, "Placement " pl (pl == "spread" ? " (two CPUs)" : pl == "same" ? " (one CPU)" : "") ", cheapest first", "sparse-" pl)
+        if (index(" " CHARTS " ", " paced-" pl " "))
+            figure("paced-" pl)
+        table("transport|RTT p50|RTT p99|CPU per round trip|note")
+        for (i = 1; i <= n; i++) {
+            r = PR[i]
+            t = V[r, "transport"] (nsizes > 1 && V[r, "size_bytes"] + 0 > 0 ? " (" size_label(V[r, "size_bytes"]) ")" : "")
+            if (V[r, "status"] == "ok")
+                row(t "\t" fmt_ns(V[r, "rtt_p50_ns"]) "\t" fmt_ns(V[r, "rtt_p99_ns"]) "\t" fmt_ns(V[r, "cpu_ns_per_msg"]) "\t" paced_note(r))
+            else
+                row(t "\t" V[r, "status"] "\t\t\t" paced_note(r))
+        }
+        table_end()
+    }
+}
+# Order of the paced table: ok rows by CPU per round trip, then the others.
+function paced_after(a, b,    ka, kb) {
+    ka = V[a, "status"] == "ok" && V[a, "cpu_ns_per_msg"] != ""
+    kb = V[b, "status"] == "ok" && V[b, "cpu_ns_per_msg"] != ""
+    if (ka != kb) return kb
+    return ka && V[a, "cpu_ns_per_msg"] + 0 > V[b, "cpu_ns_per_msg"] + 0
+}
+
 function caption(name,    pl) {
     pl = name; sub(/^[a-z]+(-ladder)?-/, "", pl)
     if (name ~ /^throughput-/) return "Throughput vs message size, placement " pl " (log-log; memcpy dashed)"
@@ -144,6 +249,7 @@ function caption(name,    pl) {
     if (name ~ /^latency-/) return "Round-trip latency vs message size, placement " pl " (p50 line, p99 whisker)"
     if (name == "cpu-per-msg") return "CPU time per message at 64 B (both processes, user + system)"
     if (name == "same-vs-spread") return "One CPU vs two: speed-up on the same CPU"
+    if (name ~ /^paced-/) return "The price of waiting: CPU time per round trip when one is sent every " PACED_EVERY ", placement " pl " (round-trip p50 at the bar end)"
     return name
 }
 
@@ -208,6 +314,8 @@ function sentence(t,    s, r, x, parts, n, lim, i, bad, a, b, r64, lat) {
         }
     if (bad != "")
         parts[++n] = nbad[t] " row" (nbad[t] > 1 ? "s" : "") " failed or did not apply, e.g. " bad
+    if (n == 0 && (t in PACED_ONLY))
+        return "Measured in paced mode only (see \"When messages are sparse\")."
     if (n == 0)
         return "no ok row in this run."
     s = parts[1]
@@ -229,6 +337,26 @@ END {
         else NNA++
     }
     MAINPL = ("spread" in PLACES) ? "spread" : V[1, "placement"]
+    # placements in file order, for the paced tables
+    NPL = 0
+    for (r = 1; r <= NROWS; r++)
+        if (!(V[r, "placement"] in PLSEEN)) { PLSEEN[V[r, "placement"]] = 1; PL[++NPL] = V[r, "placement"] }
+    # paced rows: the interval (the first row's when they disagree), and
+    # the transports that have nothing else
+    NPACED = 0; PACED_IV = ""; PACED_OTHER = ""
+    for (r = 1; r <= NROWS; r++) {
+        if (V[r, "mode"] != "paced") { OTHERMODE[V[r, "transport"]] = 1; continue }
+        NPACED++
+        if ((x = csv_every(r)) == "" || (x in EVSEEN)) continue
+        EVSEEN[x] = 1
+        if (PACED_IV == "") PACED_IV = x
+        PACED_OTHER = PACED_OTHER (PACED_OTHER == "" ? "" : ", ") csv_every_label(x)
+    }
+    if (PACED_OTHER !~ /,/) PACED_OTHER = ""
+    PACED_EVERY = PACED_IV != "" ? csv_every_label(PACED_IV) : "interval"
+    for (r = 1; r <= NROWS; r++)
+        if (V[r, "mode"] == "paced" && V[r, "status"] == "ok" && !(V[r, "transport"] in OTHERMODE))
+            PACED_ONLY[V[r, "transport"]] = 1
     host = "unknown"; date = ""
     nmeta = 0
     while (META != "" && (getline line < META) > 0) {
@@ -275,11 +403,9 @@ END {
 
     h(2, "Charts", "charts")
     nc = split(CHARTS, ch, " ")
-    for (i = 1; i <= nc; i++) {
-        printf "![%s](charts/%s.png)\n\n*%s* ([SVG](charts/%s.svg))\n\n", caption(ch[i]), ch[i], caption(ch[i]), ch[i] > MD
-        printf "<figure id=\"%s\"><a href=\"charts/%s.svg\"><img src=\"charts/%s.png\" alt=\"%s\"></a>\n<figcaption>%s (<a href=\"charts/%s.svg\">SVG</a>)</figcaption></figure>\n", \
-            ch[i], ch[i], ch[i], html(caption(ch[i])), html(caption(ch[i])), ch[i] > HTML
-    }
+    for (i = 1; i <= nc; i++)
+        if (ch[i] !~ /^paced-/ || !NPACED)     # the paced ones: in their section
+            figure(ch[i])
     if (nc == 0) para("No chart was drawn (run scripts/plots on this directory).")
 
     h(2, "Rankings", "rankings")
@@ -290,6 +416,9 @@ END {
         h(3, "Round-trip latency at " size_label(rs[k]) " (p50, lower is better)", "lat-" rs[k])
         ranking_table("latency", rs[k])
     }
+
+    if (NPACED)
+        paced_section()
 
     h(2, "Limit rows (what the hardware allows)", "limits")
     nl = 0
