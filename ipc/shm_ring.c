@@ -95,6 +95,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -310,7 +311,15 @@ int shm_ring_open(struct tp_channel *ch, struct shm_ring *sr, void *base,
 {
     int out = ch->role == ROLE_PRODUCER ? 0 : 1;  /* lane I write */
 
-    (void)err;
+    /* Map every page of the region into this process now, before the
+     * clock starts.  Otherwise the first pass over a 2 MiB ring takes 512
+     * page faults inside the measurement: at 64 KiB a sweep run of 40 MB
+     * lasts about 2 ms, and the faults were a fifth of it.  A long-lived
+     * program pays them once; a benchmark should not charge them to every
+     * message.  The page contents are not touched. */
+    if (madvise(base, sr->region_bytes, MADV_POPULATE_WRITE) == -1 &&
+        errno != EINVAL)        /* EINVAL: a kernel before 5.14 */
+        return err_sys(err, "madvise(MADV_POPULATE_WRITE)");
     sr->ctl = base;
     sr->tx_lane = sr->rx_lane = -1;
     if (out < sr->lanes)
