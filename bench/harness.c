@@ -299,76 +299,119 @@ static void seen_record(struct seen_map *m, uint64_t seq,
     m->any = 1;
 }
 
-int bench_consume(struct tp_channel *ch, enum verify_level level,
-                  struct consume_stats *st, char *err)
+/* What a side needs besides the transport: the pattern and its checksum,
+ * buffers with their pages already mapped.  Made before the side says
+ * "ready", so that none of it (computing the pattern of a 4 MiB message
+ * takes milliseconds) falls inside the measured interval, which starts
+ * with the producer's first send. */
+struct side {
+    struct verify_ctx v;
+    uint8_t *buf, *rbuf;        /* rbuf: the producer's echo buffer */
+    struct seen_map seen;       /* consumer of a lossy transport */
+};
+
+static void side_free(struct side *s)
+{
+    free(s->seen.bits);
+    free(s->rbuf);
+    free(s->buf);
+    verify_free(&s->v);
+    memset(s, 0, sizeof(*s));
+}
+
+static int side_init(struct side *s, const struct tp_channel *ch,
+                     enum tp_role role, enum verify_level level, char *err)
+{
+    size_t alloc = (ch->msg_bytes + 63) / 64 * 64 + 64;
+
+    memset(s, 0, sizeof(*s));
+    if (verify_init(&s->v, ch->msg_bytes, level, err) == -1)
+        return -1;
+    s->buf = aligned_alloc(64, alloc);
+    if (role == ROLE_PRODUCER && ch->mode == MODE_LATENCY)
+        s->rbuf = aligned_alloc(64, alloc);
+    if (s->buf == NULL ||
+        (role == ROLE_PRODUCER && ch->mode == MODE_LATENCY &&
+         s->rbuf == NULL)) {
+        err_sys(err, "aligned_alloc");
+        side_free(s);
+        return -1;
+    }
+    memset(s->buf, 0, alloc);           /* map the pages now */
+    if (role == ROLE_PRODUCER)
+        memcpy(s->buf, s->v.pattern, ch->msg_bytes);
+    if (s->rbuf != NULL)
+        memset(s->rbuf, 0, alloc);
+    if (role == ROLE_CONSUMER && (ch->tp->caps & TP_LOSSY)) {
+        s->seen.n = ch->messages;
+        s->seen.bits = calloc(ch->messages / 8 + 1, 1);
+        if (s->seen.bits == NULL) {
+            err_sys(err, "calloc");
+            side_free(s);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* The consumer's loop: receive (and in latency mode echo) up to `limit`
+ * messages, checking each. */
+static int consume_loop(struct side *s, struct tp_channel *ch,
+                        uint64_t limit, struct consume_stats *st, char *err)
 {
     const struct transport *tp = ch->tp;
     int lossy = (tp->caps & TP_LOSSY) != 0;
     int payload = (tp->caps & TP_NO_PAYLOAD) == 0;
-    struct verify_ctx v;
-    struct seen_map seen = { 0 };
-    uint8_t *buf = NULL;
     const void *msg;
     char why[ERR_LEN];
-    int rc = -1;
 
     memset(st, 0, sizeof(*st));
     st->verified = payload;
-    if (verify_init(&v, ch->msg_bytes, level, err) == -1)
-        return -1;
-    buf = aligned_alloc(64, (ch->msg_bytes + 63) / 64 * 64 + 64);
-    if (buf == NULL) {
-        err_sys(err, "aligned_alloc");
-        goto out_verify;
-    }
-    if (lossy) {
-        seen.n = ch->messages;
-        seen.bits = calloc(ch->messages / 8 + 1, 1);
-        if (seen.bits == NULL) {
-            err_sys(err, "calloc");
-            goto out_buf;
-        }
-    }
-    for (uint64_t i = 0; lossy ? seen.distinct < ch->messages
-                               : i < ch->messages; i++) {
-        int r = tp->recv(ch, buf, ch->msg_bytes, &msg, err);
+    for (uint64_t i = 0; lossy ? s->seen.distinct < limit : i < limit;
+         i++) {
+        int r = tp->recv(ch, s->buf, ch->msg_bytes, &msg, err);
 
         if (r == -1)
-            goto out_seen;
+            return -1;
         if (r == TP_RECV_END)
             break;
         if (payload) {
-            uint64_t seq = verify_seq(&v, msg);
+            uint64_t seq = verify_seq(&s->v, msg);
 
             if (lossy) {
-                seen_record(&seen, seq, st);
-            } else if (seq != verify_seq_mask(&v, i)) {
-                err_set(err, "message %llu arrived as number %llu: out of "
-                             "order or lost", (unsigned long long)i,
-                        (unsigned long long)seq);
-                goto out_seen;
+                seen_record(&s->seen, seq, st);
+            } else if (seq != verify_seq_mask(&s->v, i)) {
+                return err_set(err, "message %llu arrived as number %llu: "
+                                    "out of order or lost",
+                               (unsigned long long)i,
+                               (unsigned long long)seq);
             }
-            if (verify_body(&v, msg, why) == -1) {
-                err_set(err, "message %llu: %s", (unsigned long long)i, why);
-                goto out_seen;
-            }
+            if (verify_body(&s->v, msg, why) == -1)
+                return err_set(err, "message %llu: %s",
+                               (unsigned long long)i, why);
         }
         st->received++;
         if (ch->mode == MODE_LATENCY &&
             tp->send(ch, msg, ch->msg_bytes, err) == -1)
-            goto out_seen;
+            return -1;
         if (tp->release != NULL)
             tp->release(ch);
     }
     if (lossy)
-        st->lost = ch->messages - seen.distinct;
-    rc = 0;
-out_seen:
-    free(seen.bits);
-out_buf:
-    free(buf);
-out_verify:
-    verify_free(&v);
+        st->lost = limit - s->seen.distinct;
+    return 0;
+}
+
+int bench_consume(struct tp_channel *ch, enum verify_level level,
+                  struct consume_stats *st, char *err)
+{
+    struct side s;
+    int rc;
+
+    if (side_init(&s, ch, ROLE_CONSUMER, level, err) == -1)
+        return -1;
+    rc = consume_loop(&s, ch, ch->messages, st, err);
+    side_free(&s);
     return rc;
 }
 
@@ -482,13 +525,10 @@ static int produce_latency(struct tp_channel *ch,
 }
 
 static int produce(struct tp_channel *ch, const struct bench_config *cfg,
-                   struct run_shared *sh, char *err)
+                   struct side *s, struct run_shared *sh, char *err)
 {
     const struct transport *tp = ch->tp;
-    struct verify_ctx v;
-    size_t alloc = (ch->msg_bytes + 63) / 64 * 64 + 64;
-    uint8_t *buf, *rbuf = NULL;
-    int rc = -1;
+    int rc;
 
     if (tp->custom != NULL) {       /* the transport's own whole action */
         struct tp_counts counts = { 0 };
@@ -503,44 +543,20 @@ static int produce(struct tp_channel *ch, const struct bench_config *cfg,
                                       counts.sent;
         return rc;
     }
-    if (verify_init(&v, ch->msg_bytes, cfg->verify, err) == -1)
-        return -1;
-    buf = aligned_alloc(64, alloc);
-    if (buf == NULL) {
-        err_sys(err, "aligned_alloc");
-        goto out_verify;
-    }
-    memcpy(buf, v.pattern, ch->msg_bytes);
-    if (ch->mode == MODE_THROUGHPUT) {
-        rc = produce_throughput(ch, cfg, &v, buf, sh, err);
-    } else {
-        rbuf = aligned_alloc(64, alloc);
-        if (rbuf == NULL) {
-            err_sys(err, "aligned_alloc");
-            goto out_buf;
-        }
-        rc = produce_latency(ch, cfg, &v, buf, rbuf, sh, err);
-        free(rbuf);
-    }
-out_buf:
-    free(buf);
-out_verify:
-    verify_free(&v);
-    return rc;
+    if (ch->mode == MODE_THROUGHPUT)
+        return produce_throughput(ch, cfg, &s->v, s->buf, sh, err);
+    return produce_latency(ch, cfg, &s->v, s->buf, s->rbuf, sh, err);
 }
 
 static int consume(struct tp_channel *ch, const struct bench_config *cfg,
-                   struct run_shared *sh, char *err)
+                   struct side *s, struct run_shared *sh, char *err)
 {
     struct consume_stats st;
-    uint64_t half = ch->messages / 2;
 
     if (cfg->fault == FAULT_HANG || cfg->fault == FAULT_CRASH ||
         cfg->fault == FAULT_EXIT) {
         /* take half the messages, then misbehave */
-        struct tp_channel part = *ch;
-        part.messages = half;
-        if (bench_consume(&part, cfg->verify, &st, err) == -1)
+        if (consume_loop(s, ch, ch->messages / 2, &st, err) == -1)
             return -1;
         if (cfg->fault == FAULT_HANG)
             for (;;)
@@ -551,7 +567,7 @@ static int consume(struct tp_channel *ch, const struct bench_config *cfg,
         }
         _exit(3);
     }
-    if (bench_consume(ch, cfg->verify, &st, err) == -1)
+    if (consume_loop(s, ch, ch->messages, &st, err) == -1)
         return -1;
     sh->t_end_ns = now_ns();
     sh->received = st.received;
@@ -593,6 +609,7 @@ static void child_main(struct tp_channel *ch, enum tp_role role,
 {
     char err[ERR_LEN] = "";
     struct rusage ru;
+    struct side side = { 0 };
     sigset_t none;
     char c = 'r';
     int rc;
@@ -608,7 +625,9 @@ static void child_main(struct tp_channel *ch, enum tp_role role,
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != parent)
         _exit(1);               /* parent gone already: never outlive it */
     ch->role = role;
-    if (pin_cpu(cpu[role], err) == -1 || ch->tp->attach(ch, err) == -1) {
+    if (pin_cpu(cpu[role], err) == -1 || ch->tp->attach(ch, err) == -1 ||
+        (ch->tp->custom == NULL &&
+         side_init(&side, ch, role, cfg->verify, err) == -1)) {
         child_fail(sh, role, err);
         _exit(1);
     }
@@ -621,11 +640,12 @@ static void child_main(struct tp_channel *ch, enum tp_role role,
     getrusage(RUSAGE_SELF, &ru);
     timeradd(&ru.ru_utime, &ru.ru_stime, &sh->base_cpu[role]);
     if (role == ROLE_PRODUCER)
-        rc = produce(ch, cfg, sh, err);
+        rc = produce(ch, cfg, &side, sh, err);
     else
-        rc = consume(ch, cfg, sh, err);
+        rc = consume(ch, cfg, &side, sh, err);
     if (rc == -1)
         child_fail(sh, role, err);
+    side_free(&side);
     if (ch->tp->detach != NULL)
         ch->tp->detach(ch);
     _exit(rc == -1 ? 1 : 0);
