@@ -137,7 +137,7 @@ static void print_run_help(FILE *fp, int single)
                  o->type == OPT_FLAG ? "" : " ",
                  o->type == OPT_FLAG ? "" : (o->arg ? o->arg : "VALUE"));
         fprintf(fp, "  %-18s%s", left, o->help);
-        if (o->type == OPT_CHOICE) {
+        if (o->type == OPT_CHOICE || o->type == OPT_LIST) {
             fprintf(fp, " (");
             for (int k = 0; o->choices[k] != NULL; k++)
                 fprintf(fp, "%s%s", k ? "|" : "", o->choices[k]);
@@ -222,6 +222,40 @@ static void parse_cpus(const char *arg, struct run_opts *o)
     o->nplaces = 1;
 }
 
+/* "spin,sem" or "all" against choices[]: a bit per word. */
+static unsigned parse_list(const char *name, const char *arg,
+                           const char *const *choices)
+{
+    char *copy = strdup(arg), *save = NULL, *tok, all[128] = "";
+    unsigned mask = 0;
+
+    if (copy == NULL)
+        die("strdup: out of memory");
+    for (int k = 0; choices[k] != NULL; k++)
+        snprintf(all + strlen(all), sizeof(all) - strlen(all), "%s%s",
+                 k ? ", " : "", choices[k]);
+    for (tok = strtok_r(copy, ",", &save); tok != NULL;
+         tok = strtok_r(NULL, ",", &save)) {
+        int k = 0;
+
+        if (strcmp(tok, "all") == 0) {
+            while (choices[k] != NULL)
+                mask |= 1u << k++;
+            continue;
+        }
+        while (choices[k] != NULL && strcmp(tok, choices[k]) != 0)
+            k++;
+        if (choices[k] == NULL)
+            usage_error("%s: '%s' is not one of %s (or all)", name, tok,
+                        all);
+        mask |= 1u << k;
+    }
+    free(copy);
+    if (mask == 0)
+        usage_error("%s: '%s' names none of %s (or all)", name, arg, all);
+    return mask;
+}
+
 static void parse_transport_option(const struct tp_option *t, const char *arg)
 {
     char name[64];
@@ -249,6 +283,9 @@ static void parse_transport_option(const struct tp_option *t, const char *arg)
                 return;
             }
         usage_error("%s: '%s' is not one of the accepted values", name, arg);
+    case OPT_LIST:
+        *(unsigned *)t->value = parse_list(name, arg, t->choices);
+        break;
     }
 }
 
@@ -471,8 +508,7 @@ static void select_transports(int argc, char **argv, struct selection *s)
     for (int a = 0; a < argc; a++) {
         const struct transport *tp = transport_find(argv[a]);
         size_t len = strlen(argv[a]);
-        unsigned before = s->n;
-        int matched = 0;
+        int matched = 0, chosen = 0;
 
         if (tp != NULL) {
             select_add(s, tp, 1);
@@ -485,13 +521,15 @@ static void select_transports(int argc, char **argv, struct selection *s)
             if (!variant && !family_matches(all[i], argv[a]))
                 continue;
             matched = 1;
-            if (all[i]->selected == NULL || all[i]->selected(all[i]))
-                select_add(s, all[i], variant);
+            if (all[i]->selected == NULL || all[i]->selected(all[i])) {
+                select_add(s, all[i], variant);    /* once, if named twice */
+                chosen = 1;
+            }
         }
         if (!matched)
             usage_error("unknown transport '%s' (`%s list` shows them)",
                         argv[a], "ipclab");
-        if (s->n == before)
+        if (!chosen)
             usage_error("'%s': no variant selected by these options",
                         argv[a]);
     }

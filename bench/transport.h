@@ -173,14 +173,16 @@ enum tp_opt_type {
     OPT_SIZE,                   /* size_t *: 64, 4K, 1M, 1G (binary) */
     OPT_UINT,                   /* unsigned long * */
     OPT_STRING,                 /* const char **: the argument as given */
-    OPT_CHOICE                  /* int *: index into choices[] */
+    OPT_CHOICE,                 /* int *: index into choices[] */
+    OPT_LIST                    /* unsigned *: bit k for choices[k], from a
+                                 * comma-separated list; "all": every bit */
 };
 
 struct tp_option {
     const char *name;           /* long option without dashes: "ring-size" */
     enum tp_opt_type type;
     void *value;
-    const char *const *choices; /* OPT_CHOICE: NULL-terminated */
+    const char *const *choices; /* OPT_CHOICE, OPT_LIST: NULL-terminated */
     const char *arg;            /* how help shows the argument: "BYTES" */
     const char *help;           /* one line */
 };

@@ -114,14 +114,15 @@
 
 /* ---- options (set in the parent, inherited by the children) ------------ */
 
-static const char *opt_wait;            /* "spin,futex,sem"; NULL: futex */
+static const char *const wait_names[] = { "spin", "futex", "sem", NULL };
+static unsigned opt_wait = 1u << SHM_WAIT_FUTEX;    /* a bit per kind */
 static size_t opt_ring_bytes = SHM_RING_DEFAULT_BYTES;
 static int opt_in_place;
 static unsigned long opt_spins = SHM_FUTEX_SPINS_DEFAULT;
 
 static const struct tp_option wait_option = {
-    "wait", OPT_STRING, &opt_wait, NULL, "LIST",
-    "shared memory: spin,futex,sem (or all): how a side waits [futex]"
+    "wait", OPT_LIST, &opt_wait, wait_names, "LIST",
+    "shared memory: how a side waits, a list or all [futex]"
 };
 static const struct tp_option ring_size_option = {
     "ring-size", OPT_SIZE, &opt_ring_bytes, NULL, "BYTES",
@@ -140,56 +141,21 @@ TRANSPORT_OPTION(ring_size_option);
 TRANSPORT_OPTION(in_place_option);
 TRANSPORT_OPTION(spins_option);
 
-static const char *const wait_names[] = { "spin", "futex", "sem" };
-
-/* Parse --wait into a bit per kind; -1 on an unknown word. */
-static int wait_mask(unsigned *mask)
-{
-    const char *s = opt_wait != NULL ? opt_wait : "futex";
-
-    *mask = 0;
-    while (*s != '\0') {
-        size_t n = strcspn(s, ",");
-        int found = 0;
-
-        for (int k = 0; k < 3; k++)
-            if (n == strlen(wait_names[k]) &&
-                strncmp(s, wait_names[k], n) == 0) {
-                *mask |= 1u << k;
-                found = 1;
-            }
-        if (!found && !(n == 3 && strncmp(s, "all", 3) == 0))
-            return -1;
-        if (!found)
-            *mask = 7;
-        s += n;
-        if (*s == ',')
-            s++;
-    }
-    return *mask != 0 ? 0 : -1;
-}
-
 int shm_ring_selected(const struct transport *tp)
 {
-    unsigned mask;
     int in_place = (tp->variant & SHM_IN_PLACE) != 0;
 
-    if (wait_mask(&mask) == -1)
-        return 1;               /* let check_size() explain the mistake */
-    return (mask & (1u << (tp->variant & 0xf))) && in_place == !!opt_in_place;
+    return (opt_wait & (1u << (tp->variant & 0xf))) &&
+           in_place == !!opt_in_place;
 }
 
 int shm_ring_check_size(const struct transport *tp, enum tp_mode mode,
                         size_t msg_bytes, char *err)
 {
-    unsigned mask;
     char have[32], want[32];
     size_t need = RING_MIN_BYTES;
 
     (void)mode;
-    if (wait_mask(&mask) == -1)
-        return err_set(err, "--wait %s: expected a list of spin, futex, "
-                            "sem (or all)", opt_wait);
     if (!ring_capacity_ok(opt_ring_bytes))
         return err_set(err, "--ring-size %zu: must be a power of two from "
                             "%d to 1G", opt_ring_bytes, RING_MIN_BYTES);

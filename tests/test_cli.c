@@ -61,6 +61,8 @@ ParameterizedTestParameters(cli, bad_command_line_exits_2_with_one_line)
         { { "run", "pipe", "--mode", "paced,fast" }, "'fast'" },
         { { "run", "pipe", "--mode", "," }, "--mode" },
         { { "run", "pipe", "--interval", "100us" }, "paced mode only" },
+        { { "run", "--wait", "spin,nap" }, "'nap' is not one of spin" },
+        { { "run", "sysv_shm", "--wait", "," }, "--wait" },
         { { "run", "pipe", "--mode", "paced", "--interval", "5" },
           "--interval" },
         { { "run", "pipe", "--mode", "paced", "--interval", "0ms" },
@@ -133,4 +135,22 @@ Test(cli, single_mechanism_program_runs_its_transport, .timeout = 60)
     cr_assert_eq(tu_cli("pipe", argv, out, sizeof(out)), 0, "%s", out);
     cr_expect(strstr(out, "pipe,ipc,throughput,4096,os,") != NULL, "%s", out);
     cr_expect(strstr(out, "pipe,ipc,latency,4096,os,") != NULL, "%s", out);
+}
+
+/* A name given twice (or a family and one of its members) runs once. */
+Test(cli, a_transport_named_twice_runs_once, .timeout = 60)
+{
+    char out[16384];
+    char *argv[] = { "ipclab", "run", "sysv_shm", "sysv_shm", "--wait",
+                     "spin", "--mode", "throughput", "--size", "4K",
+                     "--bytes", "1M", "--reps", "1", "--warmup", "0",
+                     "--placement", "os", "--format", "csv", "--quiet",
+                     NULL };
+    const char *row = "sysv_shm/spin,ipc,throughput,4096,";
+    char *first;
+
+    cr_assert_eq(tu_cli("ipclab", argv, out, sizeof(out)), 0, "%s", out);
+    first = strstr(out, row);
+    cr_assert_not_null(first, "%s", out);
+    cr_expect_null(strstr(first + 1, row), "two rows: %s", out);
 }
