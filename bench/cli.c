@@ -631,10 +631,8 @@ static void check_explicit(const struct selection *s, const struct run_opts *o)
                 continue;
             for (unsigned i = 0; i < o->nsizes; i++) {
                 why[0] = '\0';
-                if (tp->check_size(tp, m == MODE_THROUGHPUT ? MODE_THROUGHPUT
-                                                            : MODE_LATENCY,
-                                   o->sizes[i], why) ==
-                    0)
+                if (tp->check_size(tp, tp_channel_mode((enum tp_mode)m),
+                                   o->sizes[i], why) == 0)
                     continue;
                 format_size(o->sizes[i], size, sizeof(size));
                 if (why[0] == '-')      /* about an option, not the size */

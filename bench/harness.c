@@ -4,7 +4,8 @@
  *
  *      parent (this code)          producer child         consumer child
  *      create()                    |                      |
- *      fork consumer, producer --> reset signals, pin CPU, attach()
+ *      fork consumer, producer --> reset signals, pin CPU, attach(),
+ *                                  pattern and buffers (struct side)
  *      read 2 x "ready" <--------- write "ready"          write "ready"
  *      ready()
  *      write 2 x "go" -----------> read "go"              read "go"
@@ -16,7 +17,8 @@
  *
  * The children publish what they measured in a small shared mapping made
  * before fork (struct run_shared).  Only the producer reads the clock in
- * latency mode (once per round trip); in throughput mode the producer reads
+ * latency mode (once per round trip; paced, also after each pause); in
+ * throughput mode the producer reads
  * it before its first send and the consumer after its last receive - both
  * CLOCK_MONOTONIC, one clock for the whole machine.
  *
@@ -323,16 +325,15 @@ static int side_init(struct side *s, const struct tp_channel *ch,
                      enum tp_role role, enum verify_level level, char *err)
 {
     size_t alloc = (ch->msg_bytes + 63) / 64 * 64 + 64;
+    int echo = role == ROLE_PRODUCER && ch->mode == MODE_LATENCY;
 
     memset(s, 0, sizeof(*s));
     if (verify_init(&s->v, ch->msg_bytes, level, err) == -1)
         return -1;
     s->buf = aligned_alloc(64, alloc);
-    if (role == ROLE_PRODUCER && ch->mode == MODE_LATENCY)
+    if (echo)
         s->rbuf = aligned_alloc(64, alloc);
-    if (s->buf == NULL ||
-        (role == ROLE_PRODUCER && ch->mode == MODE_LATENCY &&
-         s->rbuf == NULL)) {
+    if (s->buf == NULL || (echo && s->rbuf == NULL)) {
         err_sys(err, "aligned_alloc");
         side_free(s);
         return -1;
@@ -795,6 +796,12 @@ static double cpu_ns(const struct run_state *rs, const struct run_shared *sh)
     return total;
 }
 
+/* Measured round trips per run of a latency or paced cell. */
+static uint64_t round_trips(const struct bench_config *cfg, enum tp_mode mode)
+{
+    return mode == MODE_PACED ? cfg->paced_iterations : cfg->iterations;
+}
+
 /* Returns 0 done (ok says if the run succeeded; why when not), -1 harness
  * error, BENCH_INTERRUPTED. */
 static int run_once(const struct bench_config *cfg,
@@ -818,15 +825,14 @@ static int run_once(const struct bench_config *cfg,
     memset(&rs, 0, sizeof(rs));
     memset(&ch, 0, sizeof(ch));
     ch.tp = tp;
-    ch.mode = mode == MODE_PACED ? MODE_LATENCY : mode;
+    ch.mode = tp_channel_mode(mode);
     ch.msg_bytes = size;
     ch.same_cpu = cpu[0] >= 0 && cpu[0] == cpu[1];
     ch.verify_full = cfg->verify == VERIFY_FULL;
     if (mode == MODE_THROUGHPUT) {
         ch.messages = run_messages(cfg, tp, size);
     } else {
-        uint64_t iters = mode == MODE_PACED ? cfg->paced_iterations
-                                            : cfg->iterations;
+        uint64_t iters = round_trips(cfg, mode);
         uint64_t warm = iters / 10;
 
         nsamples = iters;
@@ -1109,8 +1115,8 @@ int bench_run(const struct bench_config *cfg, const struct transport *tp,
         return 0;
     }
     if (tp->check_size != NULL &&
-        tp->check_size(tp, mode == MODE_PACED ? MODE_LATENCY : mode,
-                       size_bytes, res->reason) == -1)
+        tp->check_size(tp, tp_channel_mode(mode), size_bytes,
+                       res->reason) == -1)
         return 0;
     if (signals_install(&saved, err) == -1)
         return -1;
@@ -1143,8 +1149,7 @@ int bench_run(const struct bench_config *cfg, const struct transport *tp,
             if (tp->custom != NULL)     /* what custom() says it sent */
                 res->messages = fig[0].sent;
         } else {
-            res->messages = mode == MODE_PACED ? cfg->paced_iterations
-                                               : cfg->iterations;
+            res->messages = round_trips(cfg, mode);
         }
         res->bytes = res->messages * size_bytes;
         aggregate(res, fig, res->reps);

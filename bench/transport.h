@@ -46,6 +46,12 @@ enum tp_family { TP_IPC, TP_NET, TP_SIGNALS, TP_LIMIT };
  * the harness runs it with ch->mode == MODE_LATENCY, so a transport only
  * ever sees the first two, and check_size() is asked about MODE_LATENCY. */
 enum tp_mode { MODE_THROUGHPUT, MODE_LATENCY, MODE_PACED };
+
+/* The mode a transport is set up and asked about for a cell's mode. */
+static inline enum tp_mode tp_channel_mode(enum tp_mode mode)
+{
+    return mode == MODE_PACED ? MODE_LATENCY : mode;
+}
 enum tp_role { ROLE_PRODUCER = 0, ROLE_CONSUMER = 1 };
 
 /* Capabilities (struct transport.caps). */
