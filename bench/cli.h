@@ -8,7 +8,5 @@
 int cli_main(int argc, char **argv);
 /* bin/<mechanism> [OPTIONS]: `ipclab run` over the transports linked in. */
 int cli_single_main(int argc, char **argv);
-/* `ipclab serve ...` (bench/serve.c): the remote consumer of net/. */
-int cli_serve(int argc, char **argv);
 
 #endif

@@ -5,7 +5,9 @@
 #define IPCLAB_HARNESS_H
 
 #include <stdint.h>
+#include <stdio.h>
 
+#include "counters.h"
 #include "transport.h"
 
 enum placement { PLACE_SPREAD, PLACE_SAME, PLACE_OS, PLACE_CPUS };
@@ -13,13 +15,19 @@ enum placement { PLACE_SPREAD, PLACE_SAME, PLACE_OS, PLACE_CPUS };
  * measure what verification itself costs; such rows say verified "no". */
 enum verify_level { VERIFY_SUM, VERIFY_FULL, VERIFY_NONE };
 
-/* Test hooks: make one side misbehave on purpose (tests only). */
+/* Test hooks: make one side misbehave on purpose (tests only).  A run
+ * with a fault goes through a wrapper transport (bench/fault.h) around
+ * the real one; the measured loops never look at it. */
 enum test_fault {
     FAULT_NONE,
     FAULT_CORRUPT,              /* producer flips one byte of one message */
     FAULT_HANG,                 /* consumer stops receiving, forever */
     FAULT_CRASH,                /* consumer dies of SIGSEGV mid-run */
-    FAULT_EXIT                  /* consumer exits with status 3 mid-run */
+    FAULT_EXIT,                 /* consumer exits with status 3 mid-run */
+    FAULT_STALE_BODY,           /* producer sends the previous body again */
+    FAULT_SWAP_WORDS,           /* producer swaps two 8-byte body words */
+    FAULT_FLIP_BITS,            /* producer flips bit 63 of two words */
+    FAULT_DROP_BODY             /* consumer gets only the header */
 };
 
 struct bench_config {
@@ -34,11 +42,33 @@ struct bench_config {
     enum placement placement;
     int cpu[2];                 /* PLACE_CPUS: producer, consumer */
     enum test_fault fault;
+    unsigned point;             /* tp->points(): the point of this cell */
+    FILE *samples;              /* --samples: every measured round trip
+                                   goes there (bench/samples.h); NULL: no */
+    unsigned samples_run;       /* set by the harness: the measured run
+                                   (1..reps) a proc_run is, 0 otherwise */
+    uint64_t time_ns;           /* --time: each run lasts about this long
+                                   (a pilot run sets the counts); 0: the
+                                   counts above */
 };
 
 void bench_config_defaults(struct bench_config *cfg);
 
 enum bench_status { RES_OK, RES_FAILED, RES_NA };
+
+/* Why a row is what it is, for scripts (the `status_code` column); the
+ * sentence for a human is in `reason`. */
+enum bench_code {
+    CODE_OK,
+    CODE_MODE_NOT_APPLICABLE,   /* n/a: the transport has no such mode */
+    CODE_OVER_LIMIT,            /* n/a: the size is outside what the
+                                   transport or the machine allows */
+    CODE_NOT_PERMITTED,         /* n/a: refused to this user */
+    CODE_TIMEOUT,               /* failed: --timeout ran out */
+    CODE_CHILD_DIED,            /* failed: a child was killed or exited */
+    CODE_VERIFICATION_FAILED,   /* failed: wrong, lost or reordered bytes */
+    CODE_ERROR                  /* failed: a system call or transport error */
+};
 
 /* Latency percentiles, in this order everywhere (CSV columns too). */
 enum { LAT_MIN, LAT_P50, LAT_P90, LAT_P99, LAT_P999, LAT_MAX, LAT_MEAN,
@@ -51,19 +81,35 @@ struct bench_result {
     char placement[32];         /* "spread", "same", "os", "cpus" */
     int cpu[2];                 /* CPUs used, -1 when not pinned */
     enum bench_status status;
-    char reason[ERR_LEN];       /* why failed / n/a */
+    enum bench_code code;       /* machine-readable status */
+    char reason[ERR_LEN];       /* why failed / n/a; "" when ok */
     unsigned reps;              /* measured runs that completed */
     /* the main figure: throughput MB/s, or latency round-trip p50 ns */
     double median, min, max, cv_pct;
+    double ci_low, ci_high;         /* 95 % CI of median, when has_ci */
+    int has_ci;                     /* 2 reps or more */
     double mb_per_s, msgs_per_s;    /* medians across reps */
     double rtt_ns[LAT_N];           /* latency: median across reps */
     double cpu_ns_per_msg;          /* user+sys of both processes */
+    double consumer_cpu_ns_per_msg; /* the consumer's (a server's) alone */
     double cpu_ms_per_mb;
     uint64_t messages;              /* per run */
     uint64_t bytes;                 /* per run */
     uint64_t lost, duplicated, reordered;   /* summed over reps */
     int verified;                   /* 1 every byte checked and right */
-    char note[NOTE_LEN];
+    char note[NOTE_LEN];            /* a remark, never the reason */
+    char flags[16];                 /* "unsteady": the guard saw the
+                                       machine move twice (--guard) */
+    uint64_t interval_ns;           /* paced: the pause; 0 otherwise */
+    struct tp_facts facts;          /* as create() said (last run) */
+    /* Per message (latency: per round trip, warm-up trips included, like
+     * the CPU figures), [role].  rusage: medians across reps, for the
+     * sides in ru_sides (no consumer in solo runs).  perf counters: from
+     * the last warm-up run (none with --warmup 0), those in ctr_valid. */
+    double ru_per_msg[2][RU_N];
+    double ctr_per_msg[2][CTR_N];
+    unsigned ru_sides;              /* bit (1 << role) */
+    unsigned ctr_valid[2];          /* bits (1 << enum ctr_id) */
 };
 
 /* Run one cell.  Returns 0 when the cell was handled (res->status says
@@ -92,5 +138,6 @@ int bench_placement_cpus(const struct bench_config *cfg, int cpu[2],
 const char *bench_placement_name(enum placement p);
 const char *bench_mode_name(enum tp_mode mode);
 const char *bench_status_name(enum bench_status s);
+const char *bench_code_name(enum bench_code c);
 
 #endif

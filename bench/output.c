@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "output.h"
+#include "samples.h"
 #include "util.h"
 
 const char *const output_columns[] = {
@@ -15,9 +16,37 @@ const char *const output_columns[] = {
     "rtt_mean_ns", "rtt_stddev_ns", "one_way_p50_ns", "cpu_ns_per_msg",
     "cpu_ms_per_mb", "messages", "bytes", "lost", "duplicated", "reordered",
     "verified", "note",
+    /* schema 2: appended, so that readers of schema 1 keep working */
+    "status_code", "reason", "interval_ns", "ring_bytes", "records_per_msg",
+    "wait", "copies",
+    "clients", "consumer_cpu_ns_per_msg",
+    /* counters: appended after schema 2's; per message (latency: per
+     * round trip), producer then consumer.  rusage first (enum ru_id),
+     * then perf (enum ctr_id), then the transport's declaration. */
+    "vcsw_per_msg_producer", "vcsw_per_msg_consumer",
+    "ivcsw_per_msg_producer", "ivcsw_per_msg_consumer",
+    "minflt_per_msg_producer", "minflt_per_msg_consumer",
+    "majflt_per_msg_producer", "majflt_per_msg_consumer",
+    "ctxsw_per_msg_producer", "ctxsw_per_msg_consumer",
+    "migrations_per_msg_producer", "migrations_per_msg_consumer",
+    "faults_per_msg_producer", "faults_per_msg_consumer",
+    "syscalls_per_msg_producer", "syscalls_per_msg_consumer",
+    "cycles_per_msg_producer", "cycles_per_msg_consumer",
+    "instructions_per_msg_producer", "instructions_per_msg_consumer",
+    "cache_misses_per_msg_producer", "cache_misses_per_msg_consumer",
+    "syscalls_send_declared", "syscalls_recv_declared",
+    /* the main figure's 95 % confidence interval (bootstrap of the reps'
+     * median; empty with one rep) */
+    "ci_low", "ci_high",
+    /* "unsteady" when --guard saw the machine move twice around the row */
+    "flags",
 };
+enum { COL_VERIFIED = 32, COL_NOTE = 33, COL_STATUS_CODE = 34,
+       COL_COUNTERS = 43, COL_CI = 43 + 2 * (RU_N + CTR_N) + 2 };
 #define NCOLS (sizeof(output_columns) / sizeof(output_columns[0]))
 const unsigned output_ncolumns = NCOLS;
+_Static_assert(COL_CI + 3 == NCOLS, "ci_low, ci_high, flags are the last "
+                                   "columns");
 
 #define FIELD_LEN (ERR_LEN + NOTE_LEN + 8)
 
@@ -57,6 +86,52 @@ static const char *metric_name(const struct bench_result *r)
     return "mb_per_s";
 }
 
+static void put_u64(struct fields *f, unsigned i, uint64_t x)
+{
+    if (x != 0)
+        put(f, i, 1, "%llu", (unsigned long long)x);
+}
+
+/* The columns schema 2 added: the status for scripts, the reason apart
+ * from the remark, and what used to be prose in the note. */
+static void schema2_fields(const struct bench_result *r, struct fields *f)
+{
+    unsigned i = COL_STATUS_CODE;
+
+    put(f, i++, 0, "%s", bench_code_name(r->code));
+    put(f, i++, 0, "%s", r->reason);
+    put_u64(f, i++, r->interval_ns);
+    put_u64(f, i++, r->facts.ring_bytes);
+    put_u64(f, i++, r->facts.records_per_msg);
+    put(f, i++, 0, "%s", r->facts.wait != NULL ? r->facts.wait : "");
+    if (r->tp->copies > 0)
+        put(f, i, 1, "%d", r->tp->copies - 1);
+    i++;
+    put_u64(f, i++, r->facts.clients);
+    if (r->status == RES_OK && r->consumer_cpu_ns_per_msg > 0)
+        put_num(f, i++, "%.1f", r->consumer_cpu_ns_per_msg);
+}
+
+/* The counter columns: a side's cells are empty where it did not run or
+ * a counter was not available; the declaration wherever there is one. */
+static void counter_fields(const struct bench_result *r, struct fields *f)
+{
+    unsigned i = COL_COUNTERS;
+
+    for (int k = 0; k < RU_N; k++)
+        for (int side = 0; side < 2; side++, i++)
+            if (r->status == RES_OK && (r->ru_sides & (1u << side)))
+                put_num(f, i, "%.4f", r->ru_per_msg[side][k]);
+    for (int k = 0; k < CTR_N; k++)
+        for (int side = 0; side < 2; side++, i++)
+            if (r->status == RES_OK && (r->ctr_valid[side] & (1u << k)))
+                put_num(f, i, k >= CTR_CYCLES ? "%.1f" : "%.4f",
+                        r->ctr_per_msg[side][k]);
+    for (int k = 0; k < 2; k++, i++)
+        if (r->tp->syscalls[k] > 0)
+            put(f, i, 1, "%d", r->tp->syscalls[k] - 1);
+}
+
 static void row_fields(const struct bench_result *r, struct fields *f)
 {
     int ok = r->status == RES_OK;
@@ -85,7 +160,7 @@ static void row_fields(const struct bench_result *r, struct fields *f)
         for (int k = 0; k < LAT_N; k++, i++)
             if (lat)
                 put_num(f, i, "%.1f", r->rtt_ns[k]);
-        if (lat)
+        if (lat && !(r->tp->caps & TP_NOT_ONE_WAY))
             put_num(f, i, "%.1f", r->rtt_ns[LAT_P50] / 2);
         i++;
         put_num(f, i++, "%.1f", r->cpu_ns_per_msg);
@@ -98,13 +173,17 @@ static void row_fields(const struct bench_result *r, struct fields *f)
         put(f, i++, 0, "%s", r->verified < 0 ? "n/a"
                              : r->verified ? "yes" : "no");
     } else {
-        i = NCOLS - 2;
+        i = COL_VERIFIED;
         put(f, i++, 0, "%s", r->status == RES_NA ? "n/a" : "no");
     }
-    if (r->reason[0] != '\0' && r->note[0] != '\0')
-        put(f, i, 0, "%s; %s", r->reason, r->note);
-    else
-        put(f, i, 0, "%s", r->reason[0] != '\0' ? r->reason : r->note);
+    put(f, COL_NOTE, 0, "%s", r->note);
+    schema2_fields(r, f);
+    counter_fields(r, f);
+    if (ok && r->has_ci) {
+        put_num(f, COL_CI, "%.3f", r->ci_low);
+        put_num(f, COL_CI + 1, "%.3f", r->ci_high);
+    }
+    put(f, COL_CI + 2, 0, "%s", r->flags);
 }
 
 int output_parse_format(const char *s, enum out_format *f)
@@ -193,6 +272,21 @@ static void json_options(FILE *fp, const struct bench_config *c)
             c->timeout_s, verify[c->verify]);
 }
 
+/* Which counters this machine gave, and why the others are missing. */
+static void json_counters(FILE *fp)
+{
+    char why[256];
+    unsigned mask = counters_probe(why, sizeof(why)), n = 0;
+
+    fputs(",\n    \"counters\": [", fp);
+    for (int k = 0; k < CTR_N; k++)
+        if (mask & (1u << k))
+            fprintf(fp, "%s\"%s\"", n++ ? ", " : "",
+                    counters_name((enum ctr_id)k));
+    fputs("],\n    \"counters_missing\": ", fp);
+    output_json_string(fp, why);
+}
+
 void output_begin(struct output *o, FILE *fp, enum out_format format,
                   const struct sysinfo_meta *meta, const char *command,
                   const struct bench_config *cfg)
@@ -201,12 +295,14 @@ void output_begin(struct output *o, FILE *fp, enum out_format format,
     o->fp = fp;
     o->format = format;
     o->last_mode = -1;
-    if (format == OUT_CSV) {
+    if (format == OUT_SAMPLES) {
+        fputs(SAMPLES_HEADER, fp);
+    } else if (format == OUT_CSV) {
         for (unsigned i = 0; i < NCOLS; i++)
             fprintf(fp, "%s%s", i ? "," : "", output_columns[i]);
         fputc('\n', fp);
     } else if (format == OUT_JSON) {
-        fputs("{\n  \"meta\": {\n", fp);
+        fputs("{\n  \"meta\": {\n    \"schema\": 2,\n", fp);
         if (meta != NULL)
             output_meta_json(fp, meta, "    ");
         else
@@ -217,6 +313,8 @@ void output_begin(struct output *o, FILE *fp, enum out_format format,
         }
         if (cfg != NULL)
             json_options(fp, cfg);
+        if (meta != NULL)
+            json_counters(fp);
         fputs("\n  },\n  \"rows\": [", fp);
     }
     fflush(fp);
@@ -226,25 +324,103 @@ static void table_header(FILE *fp, enum tp_mode mode)
 {
     if (mode == MODE_THROUGHPUT)
         fprintf(fp, "\nTHROUGHPUT  (MB = 10^6 bytes; median of the reps; "
-                    "CPU = user+sys of both processes)\n"
-                    "%-26s %6s %-7s %10s %6s %12s %10s %10s %s\n",
-                "transport", "size", "place", "MB/s", "CV%", "msgs/s",
-                "CPU ns/msg", "CPU ms/MB", "verified");
+                    "CPU, ctxsw, syscalls: both processes)\n"
+                    "%-26s %6s %-7s %10s %6s %12s %10s %10s %9s %9s %s\n",
+                "transport", "size", "place", "MB/s", "+-95%", "msgs/s",
+                "CPU ns/msg", "CPU ms/MB", "ctxsw/msg", "sysc/msg",
+                "verified");
     else
         fprintf(fp, "\n%s  (round trip in ns, median of the reps; "
-                    "one-way = RTT/2; CPU per round trip)\n"
+                    "one-way = RTT/2; CPU, ctxsw, syscalls per round "
+                    "trip)\n"
                     "%-26s %6s %-7s %8s %8s %8s %8s %8s %9s %8s %6s "
-                    "%10s %s\n",
+                    "%10s %9s %9s %s\n",
                 mode == MODE_PACED ? "PACED (one round trip per interval, "
                                      "see the note)"
                                    : "LATENCY",
                 "transport", "size", "place", "min", "p50", "p90", "p99",
-                "p99.9", "max", "one-way", "CV%", "CPU ns/RT", "verified");
+                "p99.9", "max", "one-way", "+-95%", "CPU ns/RT", "ctxsw/RT",
+                "sysc/RT", "verified");
+}
+
+/* Both processes' sum of one perf counter, or of rusage counts when perf
+ * did not count; "-" when neither is known. */
+static void table_sum(const struct bench_result *r, int ctr, int ru_a,
+                      int ru_b, char *out, size_t len)
+{
+    double sum = 0;
+    int perf = r->ru_sides != 0, ru = ru_a >= 0 && r->ru_sides != 0;
+
+    for (int side = 0; side < 2; side++)
+        if ((r->ru_sides & (1u << side)) &&
+            !(r->ctr_valid[side] & (1u << ctr)))
+            perf = 0;
+    if (!perf && !ru) {
+        snprintf(out, len, "-");
+        return;
+    }
+    for (int side = 0; side < 2; side++) {
+        if (!(r->ru_sides & (1u << side)))
+            continue;
+        sum += perf ? r->ctr_per_msg[side][ctr]
+                    : r->ru_per_msg[side][ru_a] + r->ru_per_msg[side][ru_b];
+    }
+    snprintf(out, len, "%.2f", sum);
+}
+
+/* --counters: every counter of the row, one line per side. */
+static void table_counters(FILE *fp, const struct bench_result *r)
+{
+    for (int side = 0; side < 2; side++) {
+        if (!(r->ru_sides & (1u << side)))
+            continue;
+        fprintf(fp, "    %-8s vcsw %.4f ivcsw %.4f minflt %.4f majflt "
+                    "%.4f", side == ROLE_PRODUCER ? "producer" : "consumer",
+                r->ru_per_msg[side][RU_VCSW], r->ru_per_msg[side][RU_IVCSW],
+                r->ru_per_msg[side][RU_MINFLT],
+                r->ru_per_msg[side][RU_MAJFLT]);
+        for (int k = 0; k < CTR_N; k++)
+            if (r->ctr_valid[side] & (1u << k))
+                fprintf(fp, k >= CTR_CYCLES ? " %s %.1f" : " %s %.4f",
+                        counters_name((enum ctr_id)k),
+                        r->ctr_per_msg[side][k]);
+        if (r->tp->syscalls[side] > 0)
+            fprintf(fp, " (declared %d syscalls per %s)",
+                    r->tp->syscalls[side] - 1,
+                    side == ROLE_PRODUCER ? "send" : "recv");
+        fputc('\n', fp);
+    }
+}
+
+/* The table's "+-95%" cell: the CI's larger half-width in percent of the
+ * median ("-" with one rep, where there is no interval). */
+static void table_ci(const struct bench_result *r, char *buf, size_t len)
+{
+    double half = fmax(r->median - r->ci_low, r->ci_high - r->median);
+
+    if (!r->has_ci || r->median <= 0)
+        snprintf(buf, len, "-");
+    else
+        snprintf(buf, len, "%.1f", half / r->median * 100);
+}
+
+/* A tail percentile in the table only when each run had the round trips
+ * for it: 10 / (1 - p) of them (p99: 1000, p99.9: 10000), the rule the
+ * scripts follow too; "-" otherwise.  The CSV keeps the figure. */
+static void table_pct(const struct bench_result *r, int k, double p,
+                      char out[16])
+{
+    double need = 10.0 / (1.0 - p / 100.0);
+
+    if ((double)r->messages + 1e-9 < need - 1e-6)
+        snprintf(out, 16, "-");
+    else
+        snprintf(out, 16, "%.0f", r->rtt_ns[k]);
 }
 
 static void table_row(FILE *fp, const struct bench_result *r)
 {
-    char size[32];
+    char size[32], ctxsw[32], sysc[32], ci[32];
 
     if (r->tp->caps & TP_NO_SIZE)
         snprintf(size, sizeof(size), "-");
@@ -256,43 +432,81 @@ static void table_row(FILE *fp, const struct bench_result *r)
                 r->reason);
         return;
     }
+    table_sum(r, CTR_CTXSW, RU_VCSW, RU_IVCSW, ctxsw, sizeof(ctxsw));
+    table_sum(r, CTR_SYSCALLS, -1, -1, sysc, sizeof(sysc));
+    table_ci(r, ci, sizeof(ci));
     if (r->mode == MODE_THROUGHPUT) {
         if (r->tp->caps & TP_NO_SIZE)
-            fprintf(fp, "%10s %6.1f %12.0f %10.1f %10s %s", "-", r->cv_pct,
-                    r->msgs_per_s, r->cpu_ns_per_msg, "-",
-                    r->verified < 0 ? "n/a" : r->verified ? "yes" : "NO");
+            fprintf(fp, "%10s %6s %12.0f %10.1f %10s %9s %9s %s", "-",
+                    ci, r->msgs_per_s, r->cpu_ns_per_msg, "-", ctxsw,
+                    sysc, r->verified < 0 ? "n/a" : r->verified ? "yes"
+                                                                : "NO");
         else
-            fprintf(fp, "%10.1f %6.1f %12.0f %10.1f %10.3f %s", r->mb_per_s,
-                    r->cv_pct, r->msgs_per_s, r->cpu_ns_per_msg,
-                    r->cpu_ms_per_mb,
+            fprintf(fp, "%10.1f %6s %12.0f %10.1f %10.3f %9s %9s %s",
+                    r->mb_per_s, ci, r->msgs_per_s,
+                    r->cpu_ns_per_msg, r->cpu_ms_per_mb, ctxsw, sysc,
                     r->verified < 0 ? "n/a" : r->verified ? "yes" : "NO");
     } else {
-        fprintf(fp, "%8.0f %8.0f %8.0f %8.0f %8.0f %9.0f %8.0f %6.1f "
-                    "%10.1f %s", r->rtt_ns[LAT_MIN], r->rtt_ns[LAT_P50],
-                r->rtt_ns[LAT_P90], r->rtt_ns[LAT_P99], r->rtt_ns[LAT_P999],
-                r->rtt_ns[LAT_MAX], r->rtt_ns[LAT_P50] / 2, r->cv_pct,
-                r->cpu_ns_per_msg,
-                r->verified < 0 ? "n/a" : r->verified ? "yes" : "NO");
+        char p90[16], p99[16], p999[16], ow[16];
+
+        table_pct(r, LAT_P90, 90, p90);
+        table_pct(r, LAT_P99, 99, p99);
+        table_pct(r, LAT_P999, 99.9, p999);
+        if (r->tp->caps & TP_NOT_ONE_WAY)
+            snprintf(ow, sizeof(ow), "-");
+        else
+            snprintf(ow, sizeof(ow), "%.0f", r->rtt_ns[LAT_P50] / 2);
+        fprintf(fp, "%8.0f %8.0f %8s %8s %8s %9.0f %8s %6s "
+                    "%10.1f %9s %9s %s", r->rtt_ns[LAT_MIN],
+                r->rtt_ns[LAT_P50], p90, p99, p999, r->rtt_ns[LAT_MAX],
+                ow, ci, r->cpu_ns_per_msg, ctxsw,
+                sysc, r->verified < 0 ? "n/a" : r->verified ? "yes" : "NO");
     }
     if (r->lost || r->duplicated || r->reordered)
         fprintf(fp, "  lost %llu dup %llu reordered %llu",
                 (unsigned long long)r->lost,
                 (unsigned long long)r->duplicated,
                 (unsigned long long)r->reordered);
+    if (r->facts.clients != 0)  /* a server row: who paid the CPU */
+        fprintf(fp, "  [%llu clients, %.0f req/s, CPU ns/req: server %.0f, "
+                    "load %.0f]", (unsigned long long)r->facts.clients,
+                r->msgs_per_s, r->consumer_cpu_ns_per_msg,
+                r->cpu_ns_per_msg - r->consumer_cpu_ns_per_msg);
     if (r->note[0] != '\0')
         fprintf(fp, "  (%s)", r->note);
+    if (r->flags[0] != '\0')
+        fprintf(fp, "  [%s]", r->flags);
     fputc('\n', fp);
+}
+
+/* Once, before the first row: what the counter columns lack here and
+ * why, when it touches what the table shows. */
+static void table_counters_missing(const struct output *o)
+{
+    char why[256];
+    unsigned mask = counters_probe(why, sizeof(why));
+    unsigned shown = (1u << CTR_CTXSW) | (1u << CTR_SYSCALLS);
+
+    if (why[0] != '\0' && (o->counters || (mask & shown) != shown))
+        fprintf(o->fp, "counters: %s\n", why);
 }
 
 void output_row(struct output *o, const struct bench_result *r)
 {
     struct fields f;
 
+    if (o->format == OUT_SAMPLES)
+        return;
     if (o->format == OUT_TABLE) {
+        if (o->rows == 0)
+            table_counters_missing(o);
         if (o->last_mode != (int)r->mode)
             table_header(o->fp, r->mode);
         o->last_mode = (int)r->mode;
         table_row(o->fp, r);
+        if (o->counters && r->status == RES_OK)
+            table_counters(o->fp, r);
+        verdict_add(&o->verdict, r);
     } else {
         row_fields(r, &f);
         if (o->format == OUT_JSON)
@@ -322,6 +536,8 @@ int output_end(struct output *o, char *err)
 {
     if (o->format == OUT_JSON)
         fputs(o->rows ? "\n  ]\n}\n" : "]\n}\n", o->fp);
+    if (o->format == OUT_TABLE)
+        verdict_print(o->fp, &o->verdict);
     if (fflush(o->fp) == EOF || ferror(o->fp))
         return err_sys(err, "write");
     return 0;

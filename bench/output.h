@@ -8,14 +8,24 @@
 
 #include "harness.h"
 #include "sysinfo.h"
+#include "verdict.h"
 
-enum out_format { OUT_TABLE, OUT_CSV, OUT_JSON };
+/* OUT_SAMPLES: --samples FILE, the raw round trips (bench/samples.h):
+ * output_begin() writes its header, output_row() nothing - the harness
+ * writes each run's samples as it measures them. */
+enum out_format { OUT_TABLE, OUT_CSV, OUT_JSON, OUT_SAMPLES };
 
 struct output {
     FILE *fp;
     enum out_format format;
     unsigned rows;
     int last_mode;              /* table: print a header when it changes */
+    int counters;               /* table: every counter of a row on lines
+                                   of its own (--counters); set it after
+                                   output_begin() */
+    struct verdict verdict;     /* table: printed by output_end(); set
+                                   verdict.baseline after output_begin()
+                                   (NULL: pipe) */
 };
 
 /* The CSV columns, in order (also the keys of a JSON row). */

@@ -5,12 +5,17 @@
  * weak so a program with no options (or, in a test, no transports) links. */
 #include <string.h>
 
+#include "command.h"
 #include "transport.h"
 
 extern const struct transport *const __start_ipclab_tp[] __attribute__((weak));
 extern const struct transport *const __stop_ipclab_tp[] __attribute__((weak));
 extern const struct tp_option *const __start_ipclab_opt[] __attribute__((weak));
 extern const struct tp_option *const __stop_ipclab_opt[] __attribute__((weak));
+extern const struct ipclab_command *const __start_ipclab_cmd[]
+    __attribute__((weak));
+extern const struct ipclab_command *const __stop_ipclab_cmd[]
+    __attribute__((weak));
 
 const struct transport *const *transports_begin(void)
 {
@@ -55,4 +60,26 @@ const char *tp_family_name(enum tp_family family)
     case TP_LIMIT: return "limit";
     }
     return "?";
+}
+
+const struct ipclab_command *const *commands_begin(void)
+{
+    return __start_ipclab_cmd;
+}
+
+size_t commands_count(void)
+{
+    if (__start_ipclab_cmd == NULL)
+        return 0;
+    return (size_t)(__stop_ipclab_cmd - __start_ipclab_cmd);
+}
+
+const struct ipclab_command *command_find(const char *name)
+{
+    const struct ipclab_command *const *c = commands_begin();
+
+    for (size_t i = 0; i < commands_count(); i++)
+        if (strcmp(c[i]->name, name) == 0)
+            return c[i];
+    return NULL;
 }

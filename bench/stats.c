@@ -70,6 +70,29 @@ double stats_median(const double *v, size_t n)
     return stats_percentile(copy, n, 50);
 }
 
+int stats_median_ci95(const double *v, size_t n, double *lo, double *hi)
+{
+    double medians[STATS_BOOTSTRAP];
+    uint64_t x = 0x9e3779b97f4a7c15ull;     /* xorshift64, fixed seed */
+    double pick[64];
+
+    if (n < 2 || n > 64)
+        return -1;
+    for (size_t b = 0; b < STATS_BOOTSTRAP; b++) {
+        for (size_t i = 0; i < n; i++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            pick[i] = v[x % n];
+        }
+        medians[b] = stats_median(pick, n);
+    }
+    stats_sort_double(medians, STATS_BOOTSTRAP);
+    *lo = stats_percentile(medians, STATS_BOOTSTRAP, 2.5);
+    *hi = stats_percentile(medians, STATS_BOOTSTRAP, 97.5);
+    return 0;
+}
+
 double stats_mean(const double *v, size_t n)
 {
     double sum = 0;

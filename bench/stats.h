@@ -21,5 +21,13 @@ double stats_stddev(const double *v, size_t n);
 double stats_stddev_u64(const uint64_t *v, size_t n);
 /* Coefficient of variation in percent: stddev / mean * 100 (0 if mean 0). */
 double stats_cv_pct(const double *v, size_t n);
+/* A 95 % confidence interval for the median of v (n <= 64): the 2.5th and
+ * 97.5th percentiles of the medians of STATS_BOOTSTRAP resamples drawn
+ * with replacement (percentile bootstrap), from a fixed seed so the same
+ * data always give the same interval.  0, or -1 for n < 2 (one value has
+ * no interval).  With few values it is close to their range: that is
+ * what a handful of runs can say. */
+#define STATS_BOOTSTRAP 2000
+int stats_median_ci95(const double *v, size_t n, double *lo, double *hi);
 
 #endif

@@ -73,8 +73,51 @@ enum tp_role { ROLE_PRODUCER = 0, ROLE_CONSUMER = 1 };
 #define TP_SOLO          0x80u  /* no consumer process is forked: only the
                                    producer runs (custom(), or a latency
                                    loop that talks to itself/its own kids) */
+#define TP_NOT_ONE_WAY   0x400u /* a round trip that is not two symmetric
+                                   one-way trips (fork + exit + reap, a
+                                   timer's expiry): no one-way figure */
+#define TP_NAMED_ONLY    0x200u /* left out of a run that names no
+                                   transport or only its family (it has a
+                                   dimension of its own, too long for the
+                                   default run); runs when named, alone or
+                                   by prefix ("server", "server/epoll") */
+
+/* struct transport.copies is stored plus one, so that a table that does
+ * not say (0) is told apart from a transport that copies nothing. */
+#define TP_COPIES(n) ((n) + 1)
+
+/* struct transport.syscalls: system calls one send() and one recv() make
+ * per message in a back-to-back stream, not counting the calls a side
+ * makes only to sleep until the other catches up; stored plus one like
+ * copies.  A pipe: TP_SYSCALLS(1, 1) (write, read; a blocking write is
+ * still one call); a shared-memory ring that wakes a sleeper only once:
+ * TP_SYSCALLS(0, 0).  The syscalls_per_msg columns measure it, and a test
+ * holds every transport to it within one, at 64 KiB on one CPU. */
+#define TP_SYSCALLS(send, recv) { (send) + 1, (recv) + 1 }
+/* An experiment rather than a channel (a lesson such as fork_cost or
+ * time_wait, a server under many clients): its calls per "message" are
+ * not a property of a mechanism, and its header comment says what it
+ * calls instead.  The cells stay empty and the declaration test skips it. */
+#define TP_SYSCALLS_NOT_A_CHANNEL { -1, -1 }
 
 #define TP_RECV_END 1           /* recv(): the stream ended early (lossy) */
+
+/* Facts about a run that its row reports in columns of their own
+ * (output schema 2).  create() may fill them in; 0 / NULL = unknown, an
+ * empty cell.  A remark for a human still goes in ch->note. */
+struct tp_facts {
+    uint64_t ring_bytes;        /* shared-memory ring: its data area */
+    uint64_t records_per_msg;   /* pieces one message is cut into */
+    const char *wait;           /* how a waiting side waits: "spin",
+                                   "futex", "sem", "block" ... (static) */
+    uint64_t clients;           /* servers: concurrent client connections */
+};
+
+/* create() may set ch->refused before returning -1 when the run is not
+ * possible on this machine rather than broken: the row is then n/a, not
+ * failed, with the matching status code. */
+enum tp_refusal { TP_REFUSED_NO = 0, TP_REFUSED_NOT_PERMITTED,
+                  TP_REFUSED_OVER_LIMIT };
 
 /* Per-run channel: one per run, created in the parent, inherited by both
  * children through fork.  Each child works on its own copy. */
@@ -95,14 +138,19 @@ struct tp_channel {
                                    send/recv/finish, not in attach */
     void *priv;                 /* the transport's own state */
     char note[NOTE_LEN];        /* set in create() (parent) to add a remark
-                                   to the result row, e.g. "TCP_NODELAY" */
+                                   to the result row, e.g. "TCP_NODELAY";
+                                   destroy() may add what the run showed */
     int verify_full;            /* --verify full: a remote consumer must
                                    compare every byte too */
+    unsigned point;             /* which point of the transport's own
+                                   dimension this run is (see points()) */
     /* Solo runs whose consumer is elsewhere (`--connect`): finish() fills
      * in what that consumer counted and sets peer_reported; the harness
      * then reports these as a local consumer's figures. */
     int peer_reported, peer_verified;
     uint64_t peer_received, peer_lost, peer_duplicated, peer_reordered;
+    struct tp_facts facts;      /* create() may fill it: see above */
+    enum tp_refusal refused;    /* create() may set it with its -1 */
 };
 
 /* Counts returned by custom() runs (standard vs realtime signals, reaping). */
@@ -110,6 +158,12 @@ struct tp_counts {
     uint64_t sent;
     uint64_t received;
     uint64_t lost;
+    /* Latency mode: the harness's buffer for round-trip samples (shared
+     * with the producer's own children); custom() fills up to
+     * max_samples of them and says how many in nsamples, and the row's
+     * msgs/s is then `received` over custom()'s whole time. */
+    uint64_t *samples_ns;
+    uint64_t max_samples, nsamples;
 };
 
 struct transport {
@@ -118,6 +172,14 @@ struct transport {
     const char *summary;        /* one line for `ipclab list` */
     unsigned caps;
     int variant;                /* free for the transport's own use */
+    /* Copies of each byte between the producer's buffer and the bytes the
+     * consumer reads (a pipe: 2, into the kernel and out; shared memory
+     * read in place: 1).  Declare it as TP_COPIES(n); left out, the row's
+     * `copies` cell is empty. */
+    int copies;
+    /* System calls of one send() and one recv() (see TP_SYSCALLS): declare
+     * it as TP_SYSCALLS(send, recv); left out, the cells are empty. */
+    int syscalls[2];
 
     /* Optional.  When a run names a mechanism without its variant
      * ("sysv_shm" for "sysv_shm/futex") or names nothing (every
@@ -157,11 +219,25 @@ struct transport {
     /* Optional.  TP_SOLO only: the whole measured action; the harness reads
      * the clock around this call and reports counts.  Throughput mode. */
     int (*custom)(struct tp_channel *ch, struct tp_counts *counts, char *err);
+    /* Optional, with custom() on a transport that is not TP_SOLO: the
+     * consumer's whole measured part instead of the recv/send loop (a
+     * server, serving the producer's clients until they are done). */
+    int (*serve)(struct tp_channel *ch, char *err);
+    /* Optional.  A dimension of the transport's own (servers: the clients
+     * counts of --clients): how many points the current options give.
+     * The harness runs one cell per point, with ch->point set. */
+    unsigned (*points)(const struct transport *tp);
 
     /* Each child, before it exits (also after an error). */
     void (*detach)(struct tp_channel *ch);
     /* Parent, always, last: remove everything; idempotent. */
     void (*destroy)(struct tp_channel *ch);
+
+    /* Optional.  At most this many measured round trips per latency or
+     * paced run, whatever --iterations says (0: no cap): for lessons whose
+     * round trip is milliseconds by nature (a Nagle stall, a 10 ms timer,
+     * fork of a 1 GiB process), so that a default sweep stays short. */
+    uint64_t max_round_trips;
 };
 
 /* Registration: a pointer in the "ipclab_tp" section of the program.  A
@@ -180,8 +256,10 @@ enum tp_opt_type {
     OPT_UINT,                   /* unsigned long * */
     OPT_STRING,                 /* const char **: the argument as given */
     OPT_CHOICE,                 /* int *: index into choices[] */
-    OPT_LIST                    /* unsigned *: bit k for choices[k], from a
+    OPT_LIST,                   /* unsigned *: bit k for choices[k], from a
                                  * comma-separated list; "all": every bit */
+    OPT_DIR                     /* const char **: an existing directory
+                                 * this user may create files in */
 };
 
 struct tp_option {
@@ -191,6 +269,14 @@ struct tp_option {
     const char *const *choices; /* OPT_CHOICE, OPT_LIST: NULL-terminated */
     const char *arg;            /* how help shows the argument: "BYTES" */
     const char *help;           /* one line */
+    /* OPT_UINT, OPT_SIZE: the accepted range, checked by the command line
+     * before anything runs.  max 0: no upper bound. */
+    unsigned long min, max;
+    /* The transports the option means something to: comma-separated
+     * fnmatch(3) patterns of names ("tcp,udp", "timers/" and a star).  A
+     * run given the option that selects none of them is refused.  NULL:
+     * every one. */
+    const char *applies;
 };
 
 #define TRANSPORT_OPTION(opt)                                              \

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "journal.h"
 #include "util.h"
 
 int err_set(char *err, const char *fmt, ...)
@@ -274,12 +275,26 @@ int private_dir(char *out, size_t outlen, const char *dir, char *err)
         if (base == NULL || base[0] == '\0')
             base = "/tmp";
     }
-    if ((size_t)snprintf(out, outlen, "%s/ipclab-%ld-XXXXXX", base,
-                         (long)getpid()) >= outlen)
-        return err_set(err, "directory name too long: %s", base);
-    if (mkdtemp(out) == NULL)
-        return err_sys_ctx(err, "mkdtemp", out);
-    return 0;                   /* mkdtemp makes it 0700 */
+    /* mkdtemp(3), but the name goes into the journal before the
+     * directory exists: a SIGKILL at any moment leaves nothing unlisted. */
+    for (int tries = 0; tries < 100; tries++) {
+        uint32_t r;
+
+        if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r))
+            return err_sys(err, "getrandom");
+        if ((size_t)snprintf(out, outlen, "%s/ipclab-%ld-%08x", base,
+                             (long)getpid(), (unsigned)r) >= outlen)
+            return err_set(err, "directory name too long: %s", base);
+        if (journal_record(JOURNAL_DIR, out, err) == -1)
+            return -1;
+        if (mkdir(out, 0700) == 0)
+            return 0;
+        journal_forget(JOURNAL_DIR, out);
+        if (errno != EEXIST)
+            return err_sys_ctx(err, "mkdir", out);
+    }
+    return err_set(err, "mkdir %s/ipclab-%ld-*: every name taken", base,
+                   (long)getpid());
 }
 
 void private_dir_remove(const char *path)
@@ -300,5 +315,6 @@ void private_dir_remove(const char *path)
         }
         closedir(d);
     }
-    (void)rmdir(path);
+    if (rmdir(path) == 0 || errno == ENOENT)
+        journal_forget(JOURNAL_DIR, path);
 }

@@ -58,7 +58,9 @@ void format_interval(uint64_t ns, char *out, size_t outlen);
 /* A name nobody can predict, for shm_open/mq_open: "/ipclab-PID-RANDOM". */
 int unique_name(char *out, size_t outlen, char *err);
 /* A private directory (0700) for FIFOs, sockets and files:
- * "$TMPDIR/ipclab-PID-XXXXXX" (or under dir when non-NULL). */
+ * "$TMPDIR/ipclab-PID-RANDOM" (or under dir when non-NULL).  It stays in
+ * the run's journal (bench/journal.h) until private_dir_remove(), or a
+ * journal_forget(JOURNAL_DIR, path) after the caller's own rmdir. */
 int private_dir(char *out, size_t outlen, const char *dir, char *err);
 /* Remove a private directory and everything in it (one level deep). */
 void private_dir_remove(const char *path);

@@ -52,6 +52,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../bench/journal.h"
 #include "../bench/transport.h"
 #include "../bench/util.h"
 
@@ -132,6 +133,7 @@ static int fifo_ready(struct tp_channel *ch, char *err)
         return err_sys_ctx(err, "unlink", p->pong_path);
     if (rmdir(p->dir) == -1)
         return err_sys_ctx(err, "rmdir", p->dir);
+    journal_forget(JOURNAL_DIR, p->dir);
     p->dir[0] = '\0';
     return 0;
 }
@@ -180,6 +182,7 @@ static const struct transport fifo_transport = {
     .family = TP_IPC,
     .summary = "named pipes (mkfifo) opened by path in each process",
     .caps = TP_STREAM,
+    .copies = TP_COPIES(2), .syscalls = TP_SYSCALLS(1, 1),  /* write, read */
     .create = fifo_create,
     .attach = fifo_attach,
     .ready = fifo_ready,

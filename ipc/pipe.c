@@ -125,6 +125,7 @@ static const struct transport pipe_transport = {
     .family = TP_IPC,
     .summary = "anonymous pipe(2), one per direction; byte stream",
     .caps = TP_STREAM,
+    .copies = TP_COPIES(2), .syscalls = TP_SYSCALLS(1, 1),  /* write, read */
     .create = pipe_create,
     .attach = pipe_attach,
     .send = pipe_send,

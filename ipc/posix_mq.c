@@ -16,7 +16,10 @@
  * of a named queue is that unrelated processes can do exactly this - and
  * once both hold them the parent mq_unlink()s the names (ready); the queues
  * then vanish with the last descriptor.  destroy() unlinks whatever a
- * failed or interrupted run left.
+ * failed or interrupted run left.  A SIGKILL of the harness runs no
+ * destroy(): so each name is in the run's journal (bench/journal.h) from
+ * just before mq_open until mq_unlink, and the next run or `ipclab clean`
+ * removes the queues of a harness that is gone.
  *
  * Copies.  Two per byte: mq_send() copies into a kernel msg_msg, allocated
  * per message; mq_receive() copies out of it.
@@ -61,6 +64,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "../bench/journal.h"
 #include "../bench/transport.h"
 #include "../bench/util.h"
 
@@ -136,7 +140,8 @@ static int pmq_create(struct tp_channel *ch, char *err)
     attr.mq_msgsize = (long)ch->msg_bytes;
     p->nqueues = ch->mode == MODE_LATENCY ? 2 : 1;
     for (int i = 0; i < p->nqueues; i++) {
-        if (unique_name(p->name[i], sizeof(p->name[i]), err) == -1) {
+        if (unique_name(p->name[i], sizeof(p->name[i]), err) == -1 ||
+            journal_record(JOURNAL_POSIX_MQ, p->name[i], err) == -1) {
             p->name[i][0] = '\0';
             return -1;
         }
@@ -145,6 +150,7 @@ static int pmq_create(struct tp_channel *ch, char *err)
         if (q == (mqd_t)-1) {
             int saved = errno;
 
+            journal_forget(JOURNAL_POSIX_MQ, p->name[i]);
             p->name[i][0] = '\0';   /* not ours: never unlink it */
             errno = saved;
             if (errno == EMFILE)
@@ -191,6 +197,7 @@ static int pmq_ready(struct tp_channel *ch, char *err)
     for (int i = 0; i < p->nqueues; i++) {
         if (mq_unlink(p->name[i]) == -1)
             return err_sys_ctx(err, "mq_unlink", p->name[i]);
+        journal_forget(JOURNAL_POSIX_MQ, p->name[i]);
         p->name[i][0] = '\0';
     }
     return 0;
@@ -247,8 +254,10 @@ static void pmq_destroy(struct tp_channel *ch)
     if (p == NULL)
         return;
     for (int i = 0; i < 2; i++)
-        if (p->name[i][0] != '\0')
+        if (p->name[i][0] != '\0') {
             (void)mq_unlink(p->name[i]);
+            journal_forget(JOURNAL_POSIX_MQ, p->name[i]);
+        }
     free(p);
     ch->priv = NULL;
 }
@@ -258,6 +267,8 @@ static const struct transport posix_mq_transport = {
     .family = TP_IPC,
     .summary = "POSIX message queues (mq_open by name), one per direction",
     .caps = TP_MESSAGES,
+    /* mq_timedsend, mq_timedreceive */
+    .copies = TP_COPIES(2), .syscalls = TP_SYSCALLS(1, 1),
     .check_size = pmq_check_size,
     .create = pmq_create,
     .attach = pmq_attach,

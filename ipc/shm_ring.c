@@ -1,4 +1,4 @@
-/* shm_ring.c - one ring, three ways to wait: the part of every
+/* shm_ring.c - one ring, four ways to wait: the part of every
  * shared-memory transport that does not depend on where the memory comes
  * from.
  *
@@ -18,17 +18,9 @@
  * consumer checks the message where it lies and frees it afterwards
  * (release()): one copy.
  *
- * The copies do not call memcpy().  glibc's memcpy (2.36, Debian 12)
- * copies 8 KiB..1 MiB with the `rep movsb` instruction, and on AMD Zen 3
- * and 4 that instruction slows down several-fold when the distance
- * between destination and source, modulo 4096, is small (glibc bug
- * 30994).  Here the distance changes from message to message, because
- * the 8-byte record headers shift every payload, so a run was fast or
- * slow by the luck of its addresses: 11.7 or 25 GB/s at 64 KiB on the
- * reference machine, in alternate runs.  ring_copy() below is a plain
- * loop of 32-byte loads and stores that runs at the same speed whatever
- * the addresses (27 GB/s in the same runs), and at the speed of memcpy
- * where nothing crosses CPUs.
+ * The copies are copy_bytes() (bench/copy.h), not memcpy(): glibc's
+ * memcpy made a run fast or slow by the luck of its addresses here (11.7
+ * or 25 GB/s at 64 KiB in alternate runs on the reference machine).
  *
  * Messages larger than a record.  In copy mode a message is cut into
  * records of at most ring/4 bytes, each but the last flagged RING_MORE,
@@ -42,39 +34,9 @@
  * producer and consumer then take turns instead of overlapping (the row
  * says so; a larger --ring-size fixes it).
  *
- * Three ways to wait (--wait spin,futex,sem; the default is futex).  The
- * consumer waits while its ring is empty, the producer while it is full.
- *
- *   spin   poll the other side's counter in a loop with the CPU's pause
- *          instruction.  Reacts within ~100 ns but burns the CPU the whole
- *          time: the CPU column shows it.  When both processes share one
- *          CPU, polling only wastes the time slice the other side needs
- *          to make progress (milliseconds per message), so there the loop
- *          calls sched_yield() instead and the row says so.
- *   futex  poll a little (--spins times), then sleep in futex(2) on a word
- *          in the shared mapping.  A sleeper first sets its word to 1 and
- *          checks the ring once more; the other side, after each commit
- *          or pop, looks at the word and calls FUTEX_WAKE only if it is 1.
- *          So no system call is made while both sides keep up.  The word
- *          is shared between processes: plain FUTEX_WAIT/WAKE, not the
- *          _PRIVATE ones (those key on the address space).  See futex(2).
- *   sem    the textbook way: process-shared POSIX semaphores in the
- *          mapping (sem_init(&s, 1, 0)).  The producer posts `data` after
- *          every record and the consumer sem_waits before every record,
- *          so each record costs a post and a wait (an atomic operation,
- *          and a futex call in glibc when the count is 0).  A ring of
- *          variable-length records has no fixed slot count for the usual
- *          second "free slots" semaphore, so a producer that finds the ring
- *          full announces itself like the futex sleeper and sem_waits on
- *          `space`, which the consumer posts.  See sem_overview(7).
- *
- * The announce-then-recheck order matters.  Sleeper: word = 1, then look
- * at the ring.  Waker: update the ring, then look at the word.  Each side
- * writes one location and reads the other; without a full fence between
- * the write and the read, x86 may let the read overtake the write, both
- * sides miss each other's news, and the sleeper sleeps forever.  The
- * atomic_thread_fence(memory_order_seq_cst) on each side (an mfence or a
- * locked instruction) forbids that: at least one of them sees the other.
+ * Waiting: ipc/shm_wait.c (--wait spin,futex,sem,eventfd; the default is
+ * futex).  With eventfd the parent makes four eventfds (two per lane)
+ * that both children inherit; shm_ring_close() closes a process's.
  *
  * Protocol (latency; throughput uses lane 0 only):
  *
@@ -89,16 +51,14 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <linux/futex.h>
-#include <sched.h>
-#include <semaphore.h>
+#include <fcntl.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
+#include "../bench/copy.h"
 #include "../bench/util.h"
 #include "shm_ring.h"
 
@@ -111,10 +71,14 @@
  * two choices - and a round trip that answers within the window (a few
  * hundred ns across two CPUs) never sleeps at all.  --spins changes it. */
 #define SHM_FUTEX_SPINS_DEFAULT 1000
+#define SHM_FUTEX_SPINS_MAX 10000000        /* a second or so of polling */
+/* The transports built on this ring: what its options apply to. */
+#define SHM_RING_USERS "sysv_shm/*,posix_shm/*,mmap_file/*,mmap_anon/*"
 
 /* ---- options (set in the parent, inherited by the children) ------------ */
 
-static const char *const wait_names[] = { "spin", "futex", "sem", NULL };
+static const char *const wait_names[] = { "spin", "futex", "sem", "eventfd",
+                                          NULL };
 static unsigned opt_wait = 1u << SHM_WAIT_FUTEX;    /* a bit per kind */
 static size_t opt_ring_bytes = SHM_RING_DEFAULT_BYTES;
 static int opt_in_place;
@@ -122,19 +86,24 @@ static unsigned long opt_spins = SHM_FUTEX_SPINS_DEFAULT;
 
 static const struct tp_option wait_option = {
     "wait", OPT_LIST, &opt_wait, wait_names, "LIST",
-    "shared memory: how a side waits, a list or all [futex]"
+    "shared memory: how a side waits, a list or all [futex]",
+    .applies = SHM_RING_USERS,
 };
 static const struct tp_option ring_size_option = {
     "ring-size", OPT_SIZE, &opt_ring_bytes, NULL, "BYTES",
-    "shared memory: ring data area, a power of two [2M]"
+    "shared memory: ring data area, a power of two, 256..1G [2M]",
+    .min = RING_MIN_BYTES, .max = RING_MAX_BYTES, .applies = SHM_RING_USERS,
 };
 static const struct tp_option in_place_option = {
     "in-place", OPT_FLAG, &opt_in_place, NULL, NULL,
-    "shared memory: run the /in-place variants (no copy out)"
+    "shared memory: run the /in-place variants (no copy out)",
+    .applies = SHM_RING_USERS,
 };
 static const struct tp_option spins_option = {
     "spins", OPT_UINT, &opt_spins, NULL, "N",
-    "shared memory, futex wait: polls before sleeping [1000]"
+    "shared memory, futex/eventfd wait: polls before sleeping, 0..10000000 "
+    "[1000]",
+    .max = SHM_FUTEX_SPINS_MAX, .applies = SHM_RING_USERS,
 };
 TRANSPORT_OPTION(wait_option);
 TRANSPORT_OPTION(ring_size_option);
@@ -178,14 +147,6 @@ int shm_ring_check_size(const struct transport *tp, enum tp_mode mode,
 
 /* ---- the control block ------------------------------------------------- */
 
-/* One side's doorbell.  `sleeping` is the futex word: 1 while its owner
- * sleeps or is about to.  Each sits on its own cache lines: the waker
- * reads it after every commit or pop. */
-struct shm_waiter {
-    _Alignas(RING_ALIGN) _Atomic uint32_t sleeping;
-    sem_t sem;                  /* --wait sem: the semaphore slept on */
-};
-
 struct shm_lane {
     struct shm_waiter data;     /* its consumer waits here for records */
     struct shm_waiter space;    /* its producer waits here for room */
@@ -209,11 +170,11 @@ int shm_ring_setup(struct tp_channel *ch, struct shm_ring *sr, char *err)
     sr->tx_lane = sr->rx_lane = -1;
     if (shm_ring_check_size(ch->tp, ch->mode, ch->msg_bytes, err) == -1)
         return -1;
-    sr->wait = (enum shm_wait_kind)(ch->tp->variant & 0xf);
+    sr->how.kind = (enum shm_wait_kind)(ch->tp->variant & 0xf);
     sr->in_place = (ch->tp->variant & SHM_IN_PLACE) != 0;
-    sr->yield = ch->same_cpu;
+    sr->how.yield = ch->same_cpu;
     /* On one CPU the peer cannot move while we poll: sleep at once. */
-    sr->spins = ch->same_cpu ? 0 : opt_spins;
+    sr->how.spins = ch->same_cpu ? 0 : opt_spins;
     sr->ring_bytes = opt_ring_bytes;
     sr->chunk_bytes = sr->ring_bytes / 4;
     sr->lanes = ch->mode == MODE_LATENCY ? 2 : 1;
@@ -222,12 +183,14 @@ int shm_ring_setup(struct tp_channel *ch, struct shm_ring *sr, char *err)
                            align_up(ring_region_bytes(sr->ring_bytes),
                                     RING_ALIGN);
     format_size(sr->ring_bytes, ring, sizeof(ring));
-    if (ch->same_cpu && sr->wait == SHM_WAIT_SPIN)
+    if (ch->same_cpu && sr->how.kind == SHM_WAIT_SPIN)
         snprintf(ch->note, NOTE_LEN, "same CPU: spin yields "
                                      "(sched_yield), no busy-poll");
-    else if (ch->same_cpu && sr->wait == SHM_WAIT_FUTEX)
-        snprintf(ch->note, NOTE_LEN, "same CPU: futex sleeps at once, "
-                                     "no polling");
+    else if (ch->same_cpu && (sr->how.kind == SHM_WAIT_FUTEX ||
+                              sr->how.kind == SHM_WAIT_EVENTFD))
+        snprintf(ch->note, NOTE_LEN, "same CPU: %s sleeps at once, "
+                                     "no polling",
+                 sr->how.kind == SHM_WAIT_FUTEX ? "futex" : "eventfd");
     else if (!sr->in_place && ch->msg_bytes > sr->chunk_bytes)
         snprintf(ch->note, NOTE_LEN, "%s ring; message sent in records "
                                      "of <= %zu bytes", ring,
@@ -252,22 +215,44 @@ int shm_ring_format(struct shm_ring *sr, void *base, char *err)
     struct shm_ctl *ctl = base;
     size_t off = align_up(sizeof(*ctl), RING_ALIGN);
 
-    /* Touch every page now, in the parent, so that the first run does not
-     * pay for zero-filling the memory inside the timed part. */
-    memset(base, 0, sr->region_bytes);
+    /* Only the control block and the ring headers are written: the data
+     * areas need no content, and each child maps every page in
+     * shm_ring_open() before the clock starts.  (Zeroing a 1 GiB region
+     * here took seconds, with SIGINT waiting.) */
+    memset(ctl, 0, sizeof(*ctl));
     for (int i = 0; i < sr->lanes; i++) {
         struct shm_lane *l = &ctl->lane[i];
 
-        atomic_init(&l->data.sleeping, 0);
-        atomic_init(&l->space.sleeping, 0);
-        /* pshared = 1: the semaphore lives in memory several processes
-         * map; value 0: nothing to take yet. */
-        if (sem_init(&l->data.sem, 1, 0) == -1 ||
-            sem_init(&l->space.sem, 1, 0) == -1)
-            return err_sys(err, "sem_init");
+        if (shm_waiter_init(&l->data, sr->how.kind, err) == -1)
+            return -1;
+        if (l->data.efd != -1)
+            sr->efds[sr->nefds++] = l->data.efd;
+        if (shm_waiter_init(&l->space, sr->how.kind, err) == -1)
+            return -1;
+        if (l->space.efd != -1)
+            sr->efds[sr->nefds++] = l->space.efd;
         l->ring_offset = off;
         ring_init((char *)base + off, sr->ring_bytes);
         off += align_up(ring_region_bytes(sr->ring_bytes), RING_ALIGN);
+    }
+    return 0;
+}
+
+int shm_ring_reserve(struct tp_channel *ch, int fd, size_t len,
+                     const char *where, char *err)
+{
+    int e;
+
+    do                          /* allocates the blocks, zeroed */
+        e = posix_fallocate(fd, 0, (off_t)len);
+    while (e == EINTR);
+    if (e == ENOSPC || e == EFBIG || e == ENOMEM) {
+        ch->refused = TP_REFUSED_OVER_LIMIT;
+        return err_set(err, "no space in %s (need %zu bytes)", where, len);
+    }
+    if (e != 0) {
+        errno = e;
+        return err_sys_ctx(err, "posix_fallocate", where);
     }
     return 0;
 }
@@ -301,56 +286,6 @@ int shm_ring_open(struct tp_channel *ch, struct shm_ring *sr, void *base,
     return 0;
 }
 
-/* ---- copying ----------------------------------------------------------- */
-
-typedef unsigned char v32 __attribute__((vector_size(32), aligned(1)));
-
-/* Copy n bytes in 64-byte steps with two 32-byte vectors (AVX2 registers
- * where the CPU has them), then the tail with memcpy (under 64 bytes: no
- * rep movsb).  aligned(1) makes the vector loads and stores unaligned-safe. */
-__attribute__((target("avx2")))
-static void copy_avx2(unsigned char *d, const unsigned char *s, size_t n)
-{
-    size_t k = 0;
-
-    for (; k + 64 <= n; k += 64) {
-        v32 a = *(const v32 *)(s + k), b = *(const v32 *)(s + k + 32);
-
-        *(v32 *)(d + k) = a;
-        *(v32 *)(d + k + 32) = b;
-    }
-    memcpy(d + k, s + k, n - k);
-}
-
-/* Every copy into and out of the ring (see "The copies" above). */
-static void ring_copy(void *dst, const void *src, size_t n)
-{
-    static int use_avx2 = -1;   /* decided once; a benign race */
-
-    if (use_avx2 < 0)
-        use_avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
-    if (use_avx2)
-        copy_avx2(dst, src, n);
-    else
-        memcpy(dst, src, n);
-}
-
-/* ---- waiting and waking ------------------------------------------------ */
-
-static void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();     /* tells the core we are spinning */
-#elif defined(__aarch64__)
-    __asm__ volatile("yield");
-#endif
-}
-
-static long futex(_Atomic uint32_t *word, int op, uint32_t val)
-{
-    return syscall(SYS_futex, word, op, val, NULL, NULL, 0);
-}
-
 /* What a side waits for: records to read, or room for `need` bytes. */
 static int can_read(struct ring *r, size_t need)
 {
@@ -367,65 +302,6 @@ static int can_write(struct ring *r, size_t need)
     return ring_reserve(r, need) != NULL;
 }
 
-/* Wait until ready(r, need).  spin: poll forever; futex: poll sr->spins
- * times, then sleep on w->sleeping; sem: sleep on w->sem. */
-static int wait_until(const struct shm_ring *sr, struct shm_waiter *w,
-                      int (*ready)(struct ring *, size_t), struct ring *r,
-                      size_t need, char *err)
-{
-    unsigned long polls = sr->wait == SHM_WAIT_FUTEX ? sr->spins : 0;
-
-    if (sr->wait == SHM_WAIT_SPIN) {
-        while (!ready(r, need))
-            if (sr->yield)
-                sched_yield();  /* same CPU: let the other side run */
-            else
-                cpu_relax();
-        return 0;
-    }
-    for (unsigned long i = 0; i < polls; i++) {
-        if (ready(r, need))
-            return 0;
-        cpu_relax();
-    }
-    for (;;) {
-        /* Announce, then look once more (see the header comment). */
-        atomic_store_explicit(&w->sleeping, 1, memory_order_relaxed);
-        atomic_thread_fence(memory_order_seq_cst);
-        if (ready(r, need)) {
-            atomic_store_explicit(&w->sleeping, 0, memory_order_relaxed);
-            return 0;
-        }
-        if (sr->wait == SHM_WAIT_FUTEX) {
-            /* Sleeps only if the word is still 1: a wake-up between our
-             * check and this call makes it return EAGAIN at once. */
-            if (futex(&w->sleeping, FUTEX_WAIT, 1) == -1 &&
-                errno != EAGAIN && errno != EINTR)
-                return err_sys(err, "futex(FUTEX_WAIT)");
-        } else if (sem_wait(&w->sem) == -1 && errno != EINTR) {
-            return err_sys(err, "sem_wait");
-        }
-    }
-}
-
-/* After a commit or a pop: wake the other side if it said it sleeps. */
-static int wake(const struct shm_ring *sr, struct shm_waiter *w, char *err)
-{
-    if (sr->wait == SHM_WAIT_SPIN)
-        return 0;               /* nobody sleeps: they poll */
-    atomic_thread_fence(memory_order_seq_cst);
-    if (atomic_load_explicit(&w->sleeping, memory_order_relaxed) == 0)
-        return 0;               /* the common case: no system call */
-    atomic_store_explicit(&w->sleeping, 0, memory_order_relaxed);
-    if (sr->wait == SHM_WAIT_FUTEX) {
-        if (futex(&w->sleeping, FUTEX_WAKE, 1) == -1)
-            return err_sys(err, "futex(FUTEX_WAKE)");
-    } else if (sem_post(&w->sem) == -1) {
-        return err_sys(err, "sem_post");
-    }
-    return 0;
-}
-
 /* ---- producer ---------------------------------------------------------- */
 
 /* Write one record of len bytes from buf (NULL: a pad) into sr->tx. */
@@ -436,23 +312,23 @@ static int put_record(struct shm_ring *sr, const void *buf, size_t len,
     void *p;
 
     while ((p = ring_reserve(&sr->tx, len)) == NULL)
-        if (wait_until(sr, &l->space, can_write, &sr->tx, len, err) == -1)
+        if (shm_wait_until(&sr->how, &l->space, can_write, &sr->tx, len,
+                           err) == -1)
             return -1;
     if (buf != NULL)
-        ring_copy(p, buf, len);
+        copy_bytes(p, buf, len);
     ring_commit(&sr->tx, len, flags);
-    if (sr->wait == SHM_WAIT_SEM) {     /* textbook: one post per record */
+    if (sr->how.kind == SHM_WAIT_SEM) {     /* textbook: one post per record */
         if (sem_post(&l->data.sem) == -1)
             return err_sys(err, "sem_post");
         return 0;
     }
-    return wake(sr, &l->data, err);
+    return shm_wake(&sr->how, &l->data, err);
 }
 
-int shm_ring_send(struct tp_channel *ch, const void *buf, size_t len,
+int shm_ring_send(struct shm_ring *sr, const void *buf, size_t len,
                   char *err)
 {
-    struct shm_ring *sr = ch->priv;
     const char *p = buf;
     size_t off = 0;
 
@@ -489,7 +365,7 @@ static int take_record(struct shm_ring *sr, const void **p, size_t *n,
     for (;;) {
         int r;
 
-        if (sr->wait == SHM_WAIT_SEM) {  /* textbook: one wait per record */
+        if (sr->how.kind == SHM_WAIT_SEM) { /* textbook: a wait a record */
             while (sem_wait(&l->data.sem) == -1)
                 if (errno != EINTR)
                     return err_sys(err, "sem_wait");
@@ -499,24 +375,24 @@ static int take_record(struct shm_ring *sr, const void **p, size_t *n,
             return err_set(err, "ring: impossible record header (shared "
                                 "memory corrupted)");
         if (r == 0) {
-            if (sr->wait == SHM_WAIT_SEM)
+            if (sr->how.kind == SHM_WAIT_SEM)
                 return err_set(err, "ring: semaphore posted but no record");
-            if (wait_until(sr, &l->data, can_read, &sr->rx, 0, err) == -1)
+            if (shm_wait_until(&sr->how, &l->data, can_read, &sr->rx, 0,
+                               err) == -1)
                 return -1;
             continue;
         }
         if (!(*flags & RING_PAD))
             return 0;
         ring_pop(&sr->rx);      /* skip the filler at the end */
-        if (wake(sr, &l->space, err) == -1)
+        if (shm_wake(&sr->how, &l->space, err) == -1)
             return -1;
     }
 }
 
-int shm_ring_recv(struct tp_channel *ch, void *buf, size_t len,
+int shm_ring_recv(struct shm_ring *sr, void *buf, size_t len,
                   const void **msg, char *err)
 {
-    struct shm_ring *sr = ch->priv;
     struct shm_lane *l = &sr->ctl->lane[sr->rx_lane];
     const void *p;
     size_t n, off = 0;
@@ -538,10 +414,10 @@ int shm_ring_recv(struct tp_channel *ch, void *buf, size_t len,
         if (n > len - off)
             return err_set(err, "ring: message longer than the %zu bytes "
                                 "expected", len);
-        ring_copy((char *)buf + off, p, n);
+        copy_bytes((char *)buf + off, p, n);
         off += n;
         ring_pop(&sr->rx);
-        if (wake(sr, &l->space, err) == -1)
+        if (shm_wake(&sr->how, &l->space, err) == -1)
             return -1;
     } while (flags & RING_MORE);
     if (off != len)
@@ -551,9 +427,15 @@ int shm_ring_recv(struct tp_channel *ch, void *buf, size_t len,
     return 0;
 }
 
-void shm_ring_release(struct tp_channel *ch)
+void shm_ring_close(struct shm_ring *sr)
 {
-    struct shm_ring *sr = ch->priv;
+    for (int i = 0; i < sr->nefds; i++)
+        close_fd(&sr->efds[i]);
+    sr->nefds = 0;
+}
+
+void shm_ring_release(struct shm_ring *sr)
+{
     char err[ERR_LEN];
 
     if (!sr->holding)
@@ -562,5 +444,5 @@ void shm_ring_release(struct tp_channel *ch)
     ring_pop(&sr->rx);
     /* release() cannot report an error; a failed wake-up (EFAULT on our
      * own mapping) would show as a timeout of the run. */
-    (void)wake(sr, &sr->ctl->lane[sr->rx_lane].space, err);
+    (void)shm_wake(&sr->how, &sr->ctl->lane[sr->rx_lane].space, err);
 }

@@ -170,6 +170,7 @@ static const struct transport socketpair_stream = {
     .family = TP_IPC,
     .summary = "socketpair(AF_UNIX, SOCK_STREAM): one duplex byte stream",
     .caps = TP_STREAM | TP_DUPLEX,
+    .copies = TP_COPIES(2), .syscalls = TP_SYSCALLS(1, 1),
     .variant = SOCK_STREAM,
     .create = sp_create,
     .attach = sp_attach,
@@ -186,6 +187,7 @@ static const struct transport socketpair_dgram = {
     .summary = "socketpair(AF_UNIX, SOCK_DGRAM): duplex, one message per "
                "datagram",
     .caps = TP_MESSAGES | TP_DUPLEX,
+    .copies = TP_COPIES(2), .syscalls = TP_SYSCALLS(1, 1),
     .variant = SOCK_DGRAM,
     .check_size = sp_check_size,
     .create = sp_create,
@@ -203,6 +205,7 @@ static const struct transport socketpair_seqpacket = {
     .summary = "socketpair(AF_UNIX, SOCK_SEQPACKET): duplex, messages on a "
                "connection",
     .caps = TP_MESSAGES | TP_DUPLEX,
+    .copies = TP_COPIES(2), .syscalls = TP_SYSCALLS(1, 1),
     .variant = SOCK_SEQPACKET,
     .check_size = sp_check_size,
     .create = sp_create,

@@ -17,7 +17,8 @@
  * dead.  It cannot be "marked for removal" while both sides still use it,
  * so removal at the end is the right moment, and this transport has no
  * ready() step.  If the parent itself is killed with SIGKILL the queue
- * outlives it: `ipcs -q` shows it, `ipcrm -q ID` removes it.
+ * outlives it (`ipcs -q` shows it): its id is in the run's journal
+ * (bench/journal.h), so the next run or `ipclab clean` removes it.
  *
  * Copies.  Two per byte, plus one: the message is first built in a struct
  * msgbuf (type + text) in user space, because the harness's buffer has no
@@ -55,6 +56,7 @@
 #include <sys/msg.h>
 #include <unistd.h>
 
+#include "../bench/journal.h"
 #include "../bench/transport.h"
 #include "../bench/util.h"
 
@@ -98,13 +100,21 @@ static int msgq_create(struct tp_channel *ch, char *err)
 
     if (p == NULL)
         return err_sys(err, "calloc");
+    p->id = -1;
     ch->priv = p;
+    if (journal_prepare(err) == -1)     /* recording is one write now */
+        return -1;
     p->id = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
     if (p->id == -1) {
         if (errno == ENOSPC)
             return err_set(err, "msgget: no queue left; raise "
                            "/proc/sys/kernel/msgmni");
         return err_sys(err, "msgget");
+    }
+    if (journal_record_id(JOURNAL_SYSV_MSG, p->id, err) == -1) {
+        (void)msgctl(p->id, IPC_RMID, NULL);
+        p->id = -1;
+        return -1;
     }
     if (msgctl(p->id, IPC_STAT, &ds) == -1)
         return err_sys(err, "msgctl IPC_STAT");
@@ -186,8 +196,10 @@ static void msgq_destroy(struct tp_channel *ch)
 
     if (p == NULL)
         return;
-    if (p->id != -1)
+    if (p->id != -1) {
         (void)msgctl(p->id, IPC_RMID, NULL);
+        journal_forget_id(JOURNAL_SYSV_MSG, p->id);
+    }
     free(p);
     ch->priv = NULL;
 }
@@ -197,6 +209,8 @@ static const struct transport sysv_msgq_transport = {
     .family = TP_IPC,
     .summary = "System V message queue (msgsnd/msgrcv), typed messages",
     .caps = TP_MESSAGES | TP_DUPLEX,
+    /* msgsnd, msgrcv */
+    .copies = TP_COPIES(2), .syscalls = TP_SYSCALLS(1, 1),
     .check_size = msgq_check_size,
     .create = msgq_create,
     .attach = msgq_attach,

@@ -78,6 +78,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "../bench/journal.h"
 #include "../bench/transport.h"
 #include "../bench/util.h"
 #include "unix_dgram.h"
@@ -225,6 +226,7 @@ static int us_ready(struct tp_channel *ch, char *err)
         return err_sys_ctx(err, "unlink", p->client.sun_path);
     if (rmdir(p->dir) == -1)
         return err_sys_ctx(err, "rmdir", p->dir);
+    journal_forget(JOURNAL_DIR, p->dir);
     p->dir[0] = '\0';
     close_fd(&p->server_fd);
     close_fd(&p->client_fd);
@@ -296,6 +298,7 @@ static const struct transport unix_stream = {
     .family = TP_IPC,
     .summary = "named AF_UNIX SOCK_STREAM: bind/listen/accept/connect",
     .caps = TP_STREAM | TP_DUPLEX,
+    .copies = TP_COPIES(2), .syscalls = TP_SYSCALLS(1, 1),
     .variant = SOCK_STREAM,
     .create = us_create,
     .attach = us_attach,
@@ -312,6 +315,7 @@ static const struct transport unix_seqpacket = {
     .family = TP_IPC,
     .summary = "named AF_UNIX SOCK_SEQPACKET: accept/connect, messages kept",
     .caps = TP_MESSAGES | TP_DUPLEX,
+    .copies = TP_COPIES(2), .syscalls = TP_SYSCALLS(1, 1),
     .variant = SOCK_SEQPACKET,
     .check_size = us_check_size,
     .create = us_create,
@@ -329,6 +333,7 @@ static const struct transport unix_dgram = {
     .family = TP_IPC,
     .summary = "named AF_UNIX SOCK_DGRAM: two bound names, connected",
     .caps = TP_MESSAGES | TP_DUPLEX,
+    .copies = TP_COPIES(2), .syscalls = TP_SYSCALLS(1, 1),
     .variant = SOCK_DGRAM,
     .check_size = us_check_size,
     .create = us_create,

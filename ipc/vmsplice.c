@@ -211,6 +211,8 @@ static const struct transport vmsplice_transport = {
     .family = TP_IPC,
     .summary = "pipe fed with vmsplice(2): pages lent, not copied in",
     .caps = TP_STREAM,
+    /* vmsplice, read */
+    .copies = TP_COPIES(2), .syscalls = TP_SYSCALLS(1, 1),
     .create = vms_create,
     .attach = vms_attach,
     .send = vms_send,

@@ -16,19 +16,25 @@ static const struct tp_option net_connect_opt = {
     .name = "connect", .type = OPT_STRING, .value = &net_opt_connect,
     .arg = "HOST[:PORT]",
     .help = "tcp, udp: send to `ipclab serve` on HOST (port 7878)",
+    .applies = "tcp,udp",
 };
 TRANSPORT_OPTION(net_connect_opt);
 
 static const struct tp_option net_ipv6_opt = {
     .name = "ipv6", .type = OPT_FLAG, .value = &net_opt_ipv6,
     .help = "tcp, udp: IPv6 (::1 locally; AAAA with --connect)",
+    .applies = "tcp,udp",
 };
 TRANSPORT_OPTION(net_ipv6_opt);
 
 static const struct tp_option net_sockbuf_opt = {
     .name = "sockbuf", .type = OPT_SIZE, .value = &net_opt_sockbuf,
     .arg = "BYTES",
-    .help = "tcp, udp: SO_SNDBUF and SO_RCVBUF (default: kernel autotuning)",
+    .help = "tcp, udp: SO_SNDBUF and SO_RCVBUF, 4K..1G (default: kernel "
+            "autotuning)",
+    /* below 4K the kernel silently raises it; above 1G it would not fit
+     * the int that setsockopt takes once the kernel doubles it */
+    .min = 4096, .max = 1ul << 30, .applies = "tcp,udp",
 };
 TRANSPORT_OPTION(net_sockbuf_opt);
 

@@ -1,4 +1,4 @@
-/* tcp.c - TCP over loopback (or to `ipclab serve` on another host).
+/* tcp.c - TCP over loopback.
  *
  * What it is.  A reliable, ordered byte stream between two sockets
  * addressed by IP address and port: the same API whether the peer is in
@@ -32,8 +32,7 @@
  * is set on both sides (the row notes it): otherwise Nagle's algorithm
  * may hold a small message back while an earlier one is unacknowledged.
  *
- * Protocol (local; remote runs swap the consumer for `ipclab serve`, see
- * net/remote.c):
+ * Protocol:
  *
  *      parent: socket, bind 127.0.0.1:0, listen, getsockname -> port
  *      producer                           consumer
@@ -42,6 +41,11 @@
  *      write(msg) ---------------ping---> read(msg)      (loops: a stream)
  *      read(msg)  <--------------pong---- write(msg)     (latency mode)
  *      close                              close
+ *
+ * Two hosts.  With --connect HOST[:PORT] the consumer is `ipclab serve`
+ * on HOST: net/remote/tcp_remote.c makes the connection and the functions
+ * below move the bytes; the last section of this file is the only place
+ * that chooses.  Read the rest as if it were not there.
  *
  * Usage: bin/tcp [--size 64K] [--mode latency] [--ipv6] [--sockbuf 1M]
  *                [--connect HOST[:PORT]]     (or: ipclab run tcp ...)
@@ -57,17 +61,11 @@
 
 #include "../bench/transport.h"
 #include "../bench/util.h"
+#include "inet.h"               /* struct tcp_priv; shared with net/remote/ */
 #include "netopt.h"
-#include "remote.h"
+#include "remote/remote.h"      /* --connect: the last section only */
 
-struct tcp_priv {
-    int listen_fd;              /* local runs, until both sides attach */
-    int fd;                     /* the connection (remote: made in create) */
-    struct sockaddr_storage addr;   /* where the listener is */
-    socklen_t addr_len;
-};
-
-static int tcp_nodelay(int fd, char *err)
+int tcp_nodelay(int fd, char *err)
 {
     int on = 1;
 
@@ -76,61 +74,30 @@ static int tcp_nodelay(int fd, char *err)
     return 0;
 }
 
-static int tcp_check_size(const struct transport *tp, enum tp_mode mode,
-                          size_t msg_bytes, char *err)
-{
-    (void)tp;
-    (void)mode;
-    if (net_opt_connect != NULL && msg_bytes > REMOTE_MAX_MSG_BYTES)
-        return err_set(err, "over the %llu MiB per message that `ipclab "
-                            "serve` accepts",
-                       (unsigned long long)(REMOTE_MAX_MSG_BYTES >> 20));
-    if (net_opt_connect != NULL)    /* a bad address is a usage error */
-        return remote_probe_once(net_opt_connect,
-                                 net_opt_ipv6 ? AF_INET6 : AF_UNSPEC, err);
-    return 0;
-}
-
-/* Remote: connect now, in the parent, so that a bad address fails the
- * run before anything is forked; the producer inherits the connection. */
-static int tcp_create_remote(struct tp_channel *ch, struct tcp_priv *p,
-                             char *err)
-{
-    struct remote_hello h = {
-        .magic = REMOTE_MAGIC, .version = REMOTE_VERSION,
-        .proto = REMOTE_TCP, .mode = ch->mode,
-        .verify = ch->verify_full ? VERIFY_FULL : VERIFY_SUM,
-        .msg_bytes = ch->msg_bytes, .messages = ch->messages,
-    };
-    struct remote_reply answer;
-
-    ch->solo = 1;               /* the consumer is the server */
-    p->fd = remote_connect(net_opt_connect, net_opt_ipv6 ? AF_INET6
-                                                         : AF_UNSPEC, err);
-    if (p->fd == -1)
-        return -1;
-    if (net_apply_sockbuf(p->fd, err) == -1 ||
-        (ch->mode == MODE_LATENCY && tcp_nodelay(p->fd, err) == -1))
-        return -1;
-    return remote_client_hello(p->fd, &h, &answer, err);
-}
-
-static int tcp_create(struct tp_channel *ch, char *err)
+struct tcp_priv *tcp_priv_new(struct tp_channel *ch, char *err)
 {
     struct tcp_priv *p = calloc(1, sizeof(*p));
-    struct addrinfo hints, *ai;
-    int rc;
 
-    if (p == NULL)
-        return err_sys(err, "calloc");
+    if (p == NULL) {
+        err_sys(err, "calloc");
+        return NULL;
+    }
     p->listen_fd = p->fd = -1;
     ch->priv = p;
     if (ch->mode == MODE_LATENCY)
         net_note_add(ch->note, "TCP_NODELAY");
     net_note_options(ch->note);
-    if (net_opt_connect != NULL)
-        return tcp_create_remote(ch, p, err);
+    return p;
+}
 
+static int tcp_create(struct tp_channel *ch, char *err)
+{
+    struct tcp_priv *p = tcp_priv_new(ch, err);
+    struct addrinfo hints, *ai;
+    int rc;
+
+    if (p == NULL)
+        return -1;
     memset(&hints, 0, sizeof(hints));
     hints.ai_family = net_opt_ipv6 ? AF_INET6 : AF_INET;
     hints.ai_socktype = SOCK_STREAM;
@@ -164,8 +131,6 @@ static int tcp_attach(struct tp_channel *ch, char *err)
 {
     struct tcp_priv *p = ch->priv;
 
-    if (net_opt_connect != NULL)
-        return 0;               /* remote: connected in create() */
     if (ch->role == ROLE_PRODUCER) {
         close_fd(&p->listen_fd);
         p->fd = socket(p->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -186,16 +151,6 @@ static int tcp_attach(struct tp_channel *ch, char *err)
     return 0;
 }
 
-/* Remote: a connection the server ended mid-run; it logged why. */
-static int tcp_remote_failed(char *err)
-{
-    char why[ERR_LEN];
-
-    memcpy(why, err, ERR_LEN);
-    return err_set(err, "%.*s (the server ended the run: see its log)",
-                   ERR_LEN - 48, why);
-}
-
 /* Parent, both sides attached: our copies of the listener (and, remotely,
  * of the connection) go, so a dead child's end closes for real. */
 static int tcp_ready(struct tp_channel *ch, char *err)
@@ -213,9 +168,7 @@ static int tcp_send(struct tp_channel *ch, const void *buf, size_t len,
 {
     struct tcp_priv *p = ch->priv;
 
-    if (write_full(p->fd, buf, len, err) == 0)  /* loops on short writes */
-        return 0;
-    return net_opt_connect != NULL ? tcp_remote_failed(err) : -1;
+    return write_full(p->fd, buf, len, err);    /* loops on short writes */
 }
 
 static int tcp_recv(struct tp_channel *ch, void *buf, size_t len,
@@ -224,20 +177,7 @@ static int tcp_recv(struct tp_channel *ch, void *buf, size_t len,
     struct tcp_priv *p = ch->priv;
 
     *msg = buf;
-    if (read_full(p->fd, buf, len, err) == 0)   /* loops on short reads */
-        return 0;
-    return net_opt_connect != NULL ? tcp_remote_failed(err) : -1;
-}
-
-/* Remote throughput: the harness reads the end time when this returns, so
- * wait until the server says it has received and verified everything. */
-static int tcp_finish(struct tp_channel *ch, char *err)
-{
-    struct tcp_priv *p = ch->priv;
-
-    if (net_opt_connect == NULL)
-        return 0;
-    return remote_client_result(p->fd, ch, err);
+    return read_full(p->fd, buf, len, err);     /* loops on short reads */
 }
 
 static void tcp_detach(struct tp_channel *ch)
@@ -260,15 +200,51 @@ static void tcp_destroy(struct tp_channel *ch)
     ch->priv = NULL;
 }
 
+/* ---- two hosts ----------------------------------------------------------
+ * With --connect the consumer is `ipclab serve` on another host, and
+ * net/remote/ takes the steps that differ: check the size against the
+ * server, connect and say hello instead of listening, nothing to attach,
+ * and read the server's result at the end (the harness reads the clock
+ * after finish(), so a throughput run ends when the server has received
+ * and verified everything).  Everything else is the code above. */
+
+static int tcp_check_size(const struct transport *tp, enum tp_mode mode,
+                          size_t msg_bytes, char *err)
+{
+    (void)tp;
+    (void)mode;
+    return net_opt_connect != NULL ? remote_check_size(msg_bytes, err) : 0;
+}
+
+static int tcp_create_either(struct tp_channel *ch, char *err)
+{
+    return net_opt_connect != NULL ? remote_tcp_create(ch, err)
+                                   : tcp_create(ch, err);
+}
+
+static int tcp_attach_either(struct tp_channel *ch, char *err)
+{
+    return net_opt_connect != NULL ? 0 : tcp_attach(ch, err);
+}
+
+static int tcp_finish(struct tp_channel *ch, char *err)
+{
+    struct tcp_priv *p = ch->priv;
+
+    return net_opt_connect != NULL ? remote_client_result(p->fd, ch, err)
+                                   : 0;
+}
+
 static const struct transport tcp = {
     .name = "tcp",
     .family = TP_NET,
     .summary = "TCP over loopback (127.0.0.1, or ::1 with --ipv6), or to "
                "`ipclab serve` with --connect",
     .caps = TP_STREAM | TP_DUPLEX,
+    .copies = TP_COPIES(2), .syscalls = TP_SYSCALLS(1, 1),
     .check_size = tcp_check_size,
-    .create = tcp_create,
-    .attach = tcp_attach,
+    .create = tcp_create_either,
+    .attach = tcp_attach_either,
     .ready = tcp_ready,
     .send = tcp_send,
     .recv = tcp_recv,

@@ -1,4 +1,4 @@
-/* udp.c - UDP datagrams over loopback (or to `ipclab serve` elsewhere).
+/* udp.c - UDP datagrams over loopback.
  *
  * What it is.  Connectionless, unreliable messages between two sockets
  * addressed by IP address and port.  Each send() is one datagram and each
@@ -47,6 +47,11 @@
  *      send("") -------end marker----->   recv() == 0: end
  *      write(pipe, 1 byte) ------------>  poll(): drain, then end
  *
+ * Two hosts.  With --connect HOST[:PORT] the consumer is `ipclab serve`
+ * on HOST: net/remote/udp_remote.c sets up the sockets (the pipe becomes
+ * a TCP connection) and the functions below run on them; the last section
+ * of this file is the only place that chooses.
+ *
  * Usage: bin/udp [--size 1K] [--mode latency] [--ipv6] [--sockbuf 4M]
  *                [--connect HOST[:PORT]]     (or: ipclab run udp ...)
  * Test hooks (environment, read in the parent): IPCLAB_UDP_DROP_EVERY=K
@@ -65,33 +70,17 @@
 
 #include "../bench/transport.h"
 #include "../bench/util.h"
+#include "inet.h"               /* struct udp_priv; shared with net/remote/ */
 #include "netopt.h"
-#include "remote.h"
+#include "remote/remote.h"      /* --connect: the last section only */
 
-#define UDP_PONG_TIMEOUT_MS 500         /* loopback: an answer is lost */
-#define UDP_LINGER_MS 10                /* loopback: stragglers after done */
-#define UDP_PONG_TIMEOUT_REMOTE_MS 2000
+#define UDP_PONG_TIMEOUT_MS 500         /* an answer is lost */
+#define UDP_LINGER_MS 10                /* stragglers after done */
 
-struct udp_priv {
-    int sock[2];                /* [ROLE_PRODUCER], [ROLE_CONSUMER] */
-    int done_pipe[2];           /* producer -> consumer: "all sent" */
-    int ctl_fd;                 /* remote: the TCP control connection */
-    int fd;                     /* this process's socket after attach */
-    int done_fd;                /* consumer: readable when all was sent */
-    int done;                   /* consumer: done_fd seen readable */
-    int pong_timeout_ms;
-    uint8_t last_seq[8];        /* producer, latency: the ping in flight */
-    uint64_t sent;              /* producer: messages given to send() */
-    unsigned long drop_every, dup_every;    /* test hooks */
-};
-
-static int udp_check_size(const struct transport *tp, enum tp_mode mode,
-                          size_t msg_bytes, char *err)
+static int udp_check_datagram(size_t msg_bytes, char *err)
 {
     unsigned max = net_opt_ipv6 ? UDP_MAX_PAYLOAD_V6 : UDP_MAX_PAYLOAD_V4;
 
-    (void)tp;
-    (void)mode;
     if (msg_bytes < UDP_MIN_PAYLOAD)
         return err_set(err, "a UDP message carries an 8-byte sequence "
                             "number to count losses: use --size 8 or more");
@@ -103,9 +92,6 @@ static int udp_check_size(const struct transport *tp, enum tp_mode mode,
         return err_set(err, "over the UDP datagram limit of %u bytes (65535 "
                             "less the 20-byte IPv4 and 8-byte UDP headers): "
                             "use tcp", max);
-    if (net_opt_connect != NULL)    /* a bad address is a usage error */
-        return remote_probe_once(net_opt_connect,
-                                 net_opt_ipv6 ? AF_INET6 : AF_UNSPEC, err);
     return 0;
 }
 
@@ -117,10 +103,8 @@ static unsigned long env_every(const char *name)
     return s != NULL && parse_ulong(s, &v) == 0 ? v : 0;
 }
 
-/* A UDP socket bound to addr (port 0: the kernel picks), with --sockbuf;
- * the chosen address is written back into addr. */
-static int udp_socket_bound(struct sockaddr_storage *addr, socklen_t *len,
-                            char *err)
+int udp_socket_bound(struct sockaddr_storage *addr, socklen_t *len,
+                     char *err)
 {
     int fd = socket(addr->ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 
@@ -144,73 +128,16 @@ static int udp_socket_bound(struct sockaddr_storage *addr, socklen_t *len,
     return fd;
 }
 
-static void set_port(struct sockaddr_storage *a, unsigned port)
-{
-    if (a->ss_family == AF_INET6)
-        ((struct sockaddr_in6 *)a)->sin6_port = htons((uint16_t)port);
-    else
-        ((struct sockaddr_in *)a)->sin_port = htons((uint16_t)port);
-}
-
-static unsigned get_port(const struct sockaddr_storage *a)
-{
-    if (a->ss_family == AF_INET6)
-        return ntohs(((const struct sockaddr_in6 *)a)->sin6_port);
-    return ntohs(((const struct sockaddr_in *)a)->sin_port);
-}
-
-/* Remote: the control connection and the hello now, in the parent; our
- * data socket on the address the control connection uses, connected to
- * the UDP port the server answers with. */
-static int udp_create_remote(struct tp_channel *ch, struct udp_priv *p,
-                             char *err)
-{
-    struct remote_hello h = {
-        .magic = REMOTE_MAGIC, .version = REMOTE_VERSION,
-        .proto = REMOTE_UDP, .mode = ch->mode,
-        .verify = ch->verify_full ? VERIFY_FULL : VERIFY_SUM,
-        .msg_bytes = ch->msg_bytes, .messages = ch->messages,
-    };
-    struct remote_reply answer;
-    struct sockaddr_storage mine, server;
-    socklen_t mine_len = sizeof(mine), server_len = sizeof(server);
-
-    ch->solo = 1;
-    p->pong_timeout_ms = UDP_PONG_TIMEOUT_REMOTE_MS;
-    p->ctl_fd = remote_connect(net_opt_connect,
-                               net_opt_ipv6 ? AF_INET6 : AF_UNSPEC, err);
-    if (p->ctl_fd == -1)
-        return -1;
-    if (getsockname(p->ctl_fd, (struct sockaddr *)&mine, &mine_len) == -1 ||
-        getpeername(p->ctl_fd, (struct sockaddr *)&server, &server_len) == -1)
-        return err_sys(err, "getsockname/getpeername");
-    set_port(&mine, 0);
-    p->sock[ROLE_PRODUCER] = udp_socket_bound(&mine, &mine_len, err);
-    if (p->sock[ROLE_PRODUCER] == -1)
-        return -1;
-    h.udp_port = get_port(&mine);
-    if (remote_client_hello(p->ctl_fd, &h, &answer, err) == -1)
-        return -1;
-    if (answer.udp_port == 0 || answer.udp_port > 65535)
-        return err_set(err, "the server answered a bad UDP port %u",
-                       (unsigned)answer.udp_port);
-    set_port(&server, answer.udp_port);
-    if (connect(p->sock[ROLE_PRODUCER], (struct sockaddr *)&server,
-                server_len) == -1)
-        return err_sys(err, "connect");
-    return 0;
-}
-
-static int udp_create(struct tp_channel *ch, char *err)
+struct udp_priv *udp_priv_new(struct tp_channel *ch, char *err)
 {
     struct udp_priv *p = calloc(1, sizeof(*p));
-    struct sockaddr_storage addr[2];
-    socklen_t len[2];
 
-    if (p == NULL)
-        return err_sys(err, "calloc");
+    if (p == NULL) {
+        err_sys(err, "calloc");
+        return NULL;
+    }
     p->sock[0] = p->sock[1] = p->done_pipe[0] = p->done_pipe[1] = -1;
-    p->ctl_fd = p->fd = p->done_fd = -1;
+    p->fd = p->done_fd = -1;
     p->pong_timeout_ms = UDP_PONG_TIMEOUT_MS;
     p->drop_every = env_every("IPCLAB_UDP_DROP_EVERY");
     p->dup_every = env_every("IPCLAB_UDP_DUP_EVERY");
@@ -218,9 +145,17 @@ static int udp_create(struct tp_channel *ch, char *err)
     net_note_options(ch->note);
     if (p->drop_every != 0 || p->dup_every != 0)
         net_note_add(ch->note, "test hook: drops/duplicates on purpose");
-    if (net_opt_connect != NULL)
-        return udp_create_remote(ch, p, err);
+    return p;
+}
 
+static int udp_create(struct tp_channel *ch, char *err)
+{
+    struct udp_priv *p = udp_priv_new(ch, err);
+    struct sockaddr_storage addr[2];
+    socklen_t len[2];
+
+    if (p == NULL)
+        return -1;
     for (int i = 0; i < 2; i++) {
         memset(&addr[i], 0, sizeof(addr[i]));
         if (net_opt_ipv6) {
@@ -271,7 +206,7 @@ static int udp_attach(struct tp_channel *ch, char *err)
 }
 
 /* Parent: both sides hold what they need; drop our copies so that a dead
- * producer's pipe end (or connection) closes for real. */
+ * producer's pipe end closes for real. */
 static int udp_ready(struct tp_channel *ch, char *err)
 {
     struct udp_priv *p = ch->priv;
@@ -281,7 +216,6 @@ static int udp_ready(struct tp_channel *ch, char *err)
     close_fd(&p->sock[1]);
     close_fd(&p->done_pipe[0]);
     close_fd(&p->done_pipe[1]);
-    close_fd(&p->ctl_fd);
     return 0;
 }
 
@@ -345,29 +279,57 @@ static int udp_recv_pong(struct udp_priv *p, void *buf, size_t len,
     }
 }
 
+/* The consumer's receive (inet.h; `ipclab serve` runs it too). */
+int udp_recv_until_done(int data_fd, int done_fd, void *buf, size_t len,
+                        int *done, int idle_ms, int linger_ms, char *err)
+{
+    for (;;) {
+        struct pollfd pfd[2] = { { .fd = data_fd, .events = POLLIN },
+                                 { .fd = done_fd, .events = POLLIN } };
+        nfds_t nfds = (*done || done_fd < 0) ? 1 : 2;
+        int n = poll(pfd, nfds, *done ? linger_ms : idle_ms);
+        ssize_t got;
+
+        if (n == -1 && errno == EINTR)
+            continue;
+        if (n == -1)
+            return err_sys(err, "poll");
+        if (n == 0 && !*done)
+            return err_set(err, "nothing received for %d ms", idle_ms);
+        if (n == 0)
+            return TP_RECV_END; /* done, and nothing more arrived */
+        if (pfd[0].revents != 0) {
+            /* MSG_TRUNC: the datagram's real length, even if longer */
+            got = recv(data_fd, buf, len, MSG_TRUNC);
+            if (got == -1 && errno == EINTR)
+                continue;
+            if (got == -1)
+                return err_sys(err, "recv");
+            if (got == 0)
+                return TP_RECV_END;     /* the end marker */
+            if ((size_t)got != len)
+                return err_set(err, "recv: a datagram of %zd bytes, "
+                                    "expected %zu", got, len);
+            return 0;
+        }
+        *done = 1;              /* done_fd readable (or closed): drain */
+    }
+}
+
 static int udp_recv(struct tp_channel *ch, void *buf, size_t len,
                     const void **msg, char *err)
 {
     struct udp_priv *p = ch->priv;
-    char why[ERR_LEN];
 
     *msg = buf;
-    if (ch->role == ROLE_PRODUCER) {
-        int rc = udp_recv_pong(p, buf, len, err);
-
-        if (rc == -1 && net_opt_connect != NULL) {  /* ICMP: port closed */
-            memcpy(why, err, ERR_LEN);
-            return err_set(err, "%.*s (the server ended the run: see its "
-                                "log)", ERR_LEN - 48, why);
-        }
-        return rc;
-    }
+    if (ch->role == ROLE_PRODUCER)
+        return udp_recv_pong(p, buf, len, err);
     return udp_recv_until_done(p->fd, p->done_fd, buf, len, &p->done, -1,
                                UDP_LINGER_MS, err);
 }
 
 /* Producer, after the last message: the end marker, then "done" on the
- * reliable side channel; remotely also the server's result. */
+ * reliable side channel. */
 static int udp_finish(struct tp_channel *ch, char *err)
 {
     struct udp_priv *p = ch->priv;
@@ -376,14 +338,9 @@ static int udp_finish(struct tp_channel *ch, char *err)
     /* ECONNREFUSED: the consumer already has everything and has gone */
     if (send(p->fd, "", 0, 0) == -1 && errno != ECONNREFUSED)
         return err_sys(err, "send (end marker)");
-    if (net_opt_connect == NULL) {
-        if (write(p->done_pipe[1], &one, 1) == -1 && errno != EPIPE)
-            return err_sys(err, "write (done pipe)");
-        return 0;
-    }
-    if (write_full(p->ctl_fd, &one, 1, err) == -1)
-        return -1;
-    return remote_client_result(p->ctl_fd, ch, err);
+    if (write(p->done_pipe[1], &one, 1) == -1 && errno != EPIPE)
+        return err_sys(err, "write (done pipe)");
+    return 0;
 }
 
 static void udp_detach(struct tp_channel *ch)
@@ -393,7 +350,6 @@ static void udp_detach(struct tp_channel *ch)
     close_fd(&p->fd);
     close_fd(&p->done_fd);
     close_fd(&p->done_pipe[1]);
-    close_fd(&p->ctl_fd);
 }
 
 static void udp_destroy(struct tp_channel *ch)
@@ -408,19 +364,55 @@ static void udp_destroy(struct tp_channel *ch)
     ch->priv = NULL;
 }
 
+/* ---- two hosts ----------------------------------------------------------
+ * With --connect the consumer is `ipclab serve` on another host, and
+ * net/remote/ takes the steps that differ: ask the server about the size,
+ * set up the sockets and say hello instead of making a pair here, and
+ * read the server's result (its counts of what arrived) after "done".
+ * Everything else is the code above. */
+
+static int udp_check_size(const struct transport *tp, enum tp_mode mode,
+                          size_t msg_bytes, char *err)
+{
+    (void)tp;
+    (void)mode;
+    if (udp_check_datagram(msg_bytes, err) == -1)
+        return -1;
+    return net_opt_connect != NULL ? remote_check_size(msg_bytes, err) : 0;
+}
+
+static int udp_create_either(struct tp_channel *ch, char *err)
+{
+    return net_opt_connect != NULL ? remote_udp_create(ch, err)
+                                   : udp_create(ch, err);
+}
+
+static int udp_finish_either(struct tp_channel *ch, char *err)
+{
+    struct udp_priv *p = ch->priv;
+
+    if (udp_finish(ch, err) == -1)
+        return -1;
+    return net_opt_connect != NULL
+               ? remote_client_result(p->done_pipe[1], ch, err)
+               : 0;
+}
+
 static const struct transport udp = {
     .name = "udp",
     .family = TP_NET,
     .summary = "UDP datagrams over loopback; losses, duplicates and "
                "reordering counted",
     .caps = TP_MESSAGES | TP_DUPLEX | TP_LOSSY,
+    /* send; poll, recv */
+    .copies = TP_COPIES(2), .syscalls = TP_SYSCALLS(1, 2),
     .check_size = udp_check_size,
-    .create = udp_create,
+    .create = udp_create_either,
     .attach = udp_attach,
     .ready = udp_ready,
     .send = udp_send,
     .recv = udp_recv,
-    .finish = udp_finish,
+    .finish = udp_finish_either,
     .detach = udp_detach,
     .destroy = udp_destroy,
 };

@@ -67,7 +67,9 @@ static const struct tp_option coal_signals_option = {
     .type = OPT_UINT,
     .value = &coal_signals_opt,
     .arg = "N",
-    .help = "coalesce: signals sent back to back per run (default 1000)",
+    .help = "coalesce: signals sent back to back per run, 1..1000000 "
+            "(default 1000)",
+    .min = 1, .max = 1000000, .applies = "coalesce/*",
 };
 TRANSPORT_OPTION(coal_signals_option);
 
@@ -265,6 +267,11 @@ static void coal_destroy(struct tp_channel *ch)
         .family = TP_SIGNALS,                                              \
         .summary = text,                                                   \
         .caps = TP_SOLO | TP_NO_SIZE | TP_NO_LATENCY | (c),                \
+        /* realtime: sigqueue (getpid, getuid, rt_sigqueueinfo), then      \
+         * sigwaitinfo; standard: kill, the coalesced rest not taken */    \
+        .copies = TP_COPIES((v) == COAL_REALTIME ? 2 : 0),                 \
+        .syscalls = TP_SYSCALLS((v) == COAL_REALTIME ? 3 : 1,              \
+                                (v) == COAL_REALTIME ? 1 : 0),             \
         .variant = v,                                                      \
         .create = coal_create,                                             \
         .attach = coal_attach,                                             \

@@ -74,7 +74,8 @@ static const struct tp_option rt_window_option = {
     .value = &rt_window_opt,
     .arg = "N",
     .help = "rt_signal: signals in flight before the producer waits for "
-            "an ack (default min(4096, RLIMIT_SIGPENDING/4))",
+            "an ack, 2..4096 (default min(4096, RLIMIT_SIGPENDING/4))",
+    .min = 2, .max = RT_WINDOW_MAX, .applies = "rt_signal",
 };
 TRANSPORT_OPTION(rt_window_option);
 
@@ -296,6 +297,8 @@ static const struct transport rt_signal_transport = {
     .summary = "realtime signals as a data channel: sigqueue, 4 B in "
                "sival_int, sigwaitinfo",
     .caps = TP_MESSAGES,
+    /* sigqueue: getpid, getuid, rt_sigqueueinfo; sigwaitinfo */
+    .copies = TP_COPIES(2), .syscalls = TP_SYSCALLS(3, 1),
     .check_size = rt_check_size,
     .create = rt_create,
     .attach = rt_attach,

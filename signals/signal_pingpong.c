@@ -267,6 +267,10 @@ static void sigpp_destroy(struct tp_channel *ch)
         .family = TP_SIGNALS,                                              \
         .summary = text,                                                   \
         .caps = TP_NO_SIZE | TP_NO_THROUGHPUT,                             \
+        /* sigqueue: getpid, getuid, rt_sigqueueinfo; the wait: one call,  \
+         * sigsuspend also the handler's rt_sigreturn */                   \
+        .copies = TP_COPIES(2),                                            \
+        .syscalls = TP_SYSCALLS(3, (v) == SIGPP_SUSPEND ? 2 : 1),          \
         .variant = v,                                                      \
         .check_size = sigpp_check_size,                                    \
         .create = sigpp_create,                                            \

@@ -30,7 +30,7 @@ ParameterizedTestParameters(fifo, moves_every_byte_in_order)
 ParameterizedTest(size_t *size, fifo, moves_every_byte_in_order,
                   .timeout = 60)
 {
-    ipc_moves_every_byte("fifo", *size);
+    tu_assert_moves_every_byte("fifo", *size);
 }
 
 /* The directory (and the FIFOs in it) this process made:

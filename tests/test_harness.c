@@ -4,6 +4,8 @@
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -224,4 +226,138 @@ Test(harness, verify_none_rows_say_unverified, .timeout = 60)
     cr_expect(strstr(res.note, "--verify none") != NULL, "%s", res.note);
     tu_run_cfg(&cfg, "pipe", MODE_THROUGHPUT, 1, &res);  /* header: is */
     cr_expect_eq(res.status, RES_FAILED);
+}
+
+/* A child killed from outside is the one the row names, not the other
+ * one that the harness itself stopped afterwards (a futex wait does not
+ * notice a dead producer: only the harness can end the consumer). */
+Test(harness, child_killed_from_outside_is_blamed_not_the_one_stopped,
+     .timeout = 60)
+{
+    char dir[] = "/tmp/blame-XXXXXX", path[64], row[4096] = "";
+    char *argv[] = { "ipclab", "run", "mmap_anon/futex", "--mode",
+                     "throughput", "--size", "64", "--bytes", "64G",
+                     "--reps", "1", "--warmup", "0", "--placement", "os",
+                     "--quiet", "--format", "csv", "--output", path, NULL };
+    pid_t pid, kids[4];
+    FILE *fp;
+    int n;
+
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/out.csv", dir);
+    pid = tu_spawn("ipclab", argv);
+    n = tu_children(pid, kids, 4, 2, 10000);
+    cr_assert_eq(n, 2, "ipclab started %d children", n);
+    kill(kids[1], SIGKILL);         /* the producer: forked second */
+    cr_expect_eq(tu_wait_status(pid), 1, "a failed row exits 1");
+    fp = fopen(path, "r");
+    cr_assert_not_null(fp);
+    while (fgets(row, sizeof(row), fp) != NULL &&
+           strncmp(row, "mmap_anon", 9) != 0)
+        ;
+    fclose(fp);
+    unlink(path);
+    rmdir(dir);
+    cr_expect(strstr(row, "producer (pid") != NULL, "row: %s", row);
+    cr_expect(strstr(row, "killed by signal 9") != NULL, "row: %s", row);
+    cr_expect(strstr(row, "the consumer was stopped by the harness") != NULL,
+              "row: %s", row);
+    cr_expect(strstr(row, "consumer (pid") == NULL, "row: %s", row);
+    cr_expect(strstr(row, ",child_died,") != NULL, "row: %s", row);
+}
+
+/* --time: a pilot run sets the counts so that a run lasts about the time
+ * asked; the row records how many messages it did.  fork + reap takes
+ * tens of microseconds at best, so 200 ms holds far fewer than the
+ * 100000 round trips of the default (which is what used to time out). */
+Test(harness, time_budget_sets_the_counts_and_the_row_says_so,
+     .timeout = 120)
+{
+    static const struct {
+        const char *name;
+        enum tp_mode mode;
+        size_t size;
+    } cells[] = {
+        { "pipe", MODE_THROUGHPUT, 4096 },
+        { "pipe", MODE_LATENCY, 64 },
+        { "sigchld/fork-reap", MODE_LATENCY, 0 },
+    };
+
+    for (size_t i = 0; i < sizeof(cells) / sizeof(cells[0]); i++) {
+        struct bench_config cfg = tu_config();
+        struct bench_result res;
+        time_t start = time(NULL);
+
+        cfg.time_ns = 200000000;        /* 200 ms */
+        cfg.iterations = 100000;
+        cfg.bytes = 256u << 20;
+        cfg.warmup = 0;
+        cfg.reps = 2;
+        tu_run_cfg(&cfg, cells[i].name, cells[i].mode, cells[i].size, &res);
+        cr_assert_eq(res.status, RES_OK, "%s: %s", cells[i].name,
+                     res.reason);
+        cr_expect_gt(res.messages, 0, "%s", cells[i].name);
+        cr_expect(strstr(res.note, "--time 200 ms") != NULL, "%s: note '%s'",
+                  cells[i].name, res.note);
+        if (cells[i].mode == MODE_THROUGHPUT)
+            cr_expect_eq(res.bytes, res.messages * cells[i].size);
+        if (strcmp(cells[i].name, "sigchld/fork-reap") == 0)
+            cr_expect_lt(res.messages, 100000, "fork-reap: %llu round "
+                         "trips in 200 ms?",
+                         (unsigned long long)res.messages);
+        /* three runs of 200 ms, with a wide margin for a loaded machine */
+        cr_expect_leq(time(NULL) - start, 60, "%s took %lds", cells[i].name,
+                      (long)(time(NULL) - start));
+    }
+}
+
+/* --samples: every measured round trip, in order, one CSV line each; the
+ * warm-up run writes none; the percentiles of the row come from them. */
+Test(harness, samples_are_every_measured_round_trip, .timeout = 60)
+{
+    struct bench_config cfg = tu_config();
+    struct bench_result res;
+    char *buf = NULL, line[256];
+    size_t len = 0;
+    FILE *fp = open_memstream(&buf, &len);
+    unsigned long lines = 0, runs[3] = { 0, 0, 0 };
+    unsigned long long max = 0;
+
+    cr_assert_not_null(fp);
+    cfg.samples = fp;
+    cfg.iterations = 500;
+    cfg.warmup = 1;
+    cfg.reps = 2;
+    tu_run_cfg(&cfg, "pipe", MODE_LATENCY, 64, &res);
+    cr_assert_eq(res.status, RES_OK, "%s", res.reason);
+    cr_assert_eq(fclose(fp), 0);
+    fp = fmemopen(buf, len, "r");
+    cr_assert_not_null(fp);
+    while (fgets(line, sizeof(line), fp) != NULL) {
+        unsigned run;
+        unsigned long long idx, ns;
+        char tp[64], mode[16], place[16];
+        size_t size;
+
+        cr_assert_eq(sscanf(line, "%63[^,],%15[^,],%zu,%15[^,],%u,%llu,%llu",
+                            tp, mode, &size, place, &run, &idx, &ns), 7,
+                     "line '%s'", line);
+        cr_expect_str_eq(tp, "pipe");
+        cr_expect_str_eq(mode, "latency");
+        cr_expect_eq(size, 64);
+        cr_assert(run >= 1 && run <= 2, "run %u", run);
+        cr_expect_eq(idx, runs[run], "round trips in order");
+        runs[run]++;
+        cr_expect_gt(ns, 0);
+        if (ns > max)
+            max = ns;
+        lines++;
+    }
+    fclose(fp);
+    free(buf);
+    cr_expect_eq(runs[1], res.messages, "run 1: %lu of %llu", runs[1],
+                 (unsigned long long)res.messages);
+    cr_expect_eq(runs[2], res.messages);
+    cr_expect_eq(lines, 2 * res.messages);
+    cr_expect_geq((double)max, res.rtt_ns[LAT_P50]);
 }

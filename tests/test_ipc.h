@@ -13,6 +13,7 @@
 
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <limits.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -27,6 +28,12 @@
 #include "test_util.h"
 
 #define IPC_SIZE_LARGEST 0      /* table entry: the largest allowed size */
+/* The awkward sizes every "moves every byte" table of a kernel-buffered
+ * mechanism runs: 1, one under a page, PIPE_BUF + 1, 64 KiB + 1, and the
+ * largest the transport takes on this machine. */
+#define IPC_MOVE_CASES(tp)                                                 \
+    { tp, 1 }, { tp, 4095 }, { tp, PIPE_BUF + 1 }, { tp, 65536 + 1 },      \
+    { tp, IPC_SIZE_LARGEST }
 #define IPC_STREAM_LARGE (1u << 20) /* stands for "large" with no limit */
 #define IPC_MQUEUE_MAGIC 0x19800202 /* linux/magic.h */
 
@@ -87,28 +94,6 @@ static inline size_t ipc_largest_size(const char *name)
             hi = mid - 1;
     }
     return lo;
-}
-
-/* Both modes through the real harness, every byte compared.  Fewer
- * messages than tu_config() for 1-byte messages (64 Ki, not 1 Mi) and
- * fewer round trips over 1 MiB: the suite must stay fast. */
-static inline void ipc_moves_every_byte(const char *name, size_t size)
-{
-    struct bench_config cfg = tu_config();
-    struct bench_result res;
-
-    cfg.verify = VERIFY_FULL;
-    if (size < 64)
-        cfg.bytes = 64u << 10;
-    if (size > (1u << 20))
-        cfg.iterations = 16;
-    for (int m = 0; m < 2; m++) {
-        tu_run_cfg(&cfg, name, (enum tp_mode)m, size, &res);
-        cr_assert_eq(res.status, RES_OK, "%s %s size %zu: %s", name,
-                     bench_mode_name((enum tp_mode)m), size, res.reason);
-        cr_assert_eq(res.verified, 1, "%s %s size %zu: not verified", name,
-                     bench_mode_name((enum tp_mode)m), size);
-    }
 }
 
 /* ---- what a creator left ------------------------------------------------ */

@@ -100,3 +100,64 @@ Test(limits, runs_leave_nothing_behind, .timeout = 60)
     tu_expect_no_leftovers(&before);
     tu_exclusive_end();
 }
+
+Test(limits, xcore_moves_and_verifies_every_byte_at_every_size,
+     .timeout = 60)
+{
+    static const size_t sizes[] = { 1, 63, 4095, 65536 + 1, 1 << 20 };
+    struct bench_config cfg = tu_config();
+    struct bench_result res;
+
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        /* a few thousand messages: enough to cross both blocks many
+         * times, few enough for a loaded machine */
+        cfg.bytes = sizes[i] * 2000 < (8u << 20) ? sizes[i] * 2000
+                                                 : (8u << 20);
+        cfg.verify = VERIFY_FULL;
+        tu_run_cfg(&cfg, "xcore", MODE_THROUGHPUT, sizes[i], &res);
+        cr_assert_eq(res.status, RES_OK, "size %zu: %s", sizes[i],
+                     res.reason);
+        cr_expect_eq(res.verified, 1, "size %zu: not verified", sizes[i]);
+        cr_expect_gt(res.mb_per_s, 0);
+        cr_expect_eq(res.lost + res.duplicated + res.reordered, 0);
+    }
+}
+
+Test(limits, xcore_catches_a_corrupted_byte, .timeout = 60)
+{
+    struct bench_config cfg = tu_config();
+    struct bench_result res;
+
+    cfg.fault = FAULT_CORRUPT;
+    tu_run_cfg(&cfg, "xcore", MODE_THROUGHPUT, 4096, &res);
+    cr_expect_eq(res.status, RES_FAILED, "a flipped byte went unseen");
+}
+
+Test(limits, xcore_is_throughput_only_and_in_the_limit_family,
+     .timeout = 10)
+{
+    const struct transport *x = transport_find("xcore");
+    struct bench_result res;
+
+    cr_assert_not_null(x);
+    cr_expect_eq(x->family, TP_LIMIT);
+    tu_run("xcore", MODE_LATENCY, 64, &res);
+    cr_expect_eq(res.status, RES_NA);
+}
+
+Test(limits, xcore_on_one_cpu_yields_and_leaves_nothing_behind,
+     .timeout = 60)
+{
+    struct bench_config cfg = tu_config();
+    struct tu_leftovers before;
+    struct bench_result res;
+
+    tu_exclusive_begin();
+    tu_leftovers(&before);
+    cfg.placement = PLACE_SAME;
+    tu_run_cfg(&cfg, "xcore", MODE_THROUGHPUT, 65536, &res);
+    cr_expect_eq(res.status, RES_OK, "%s", res.reason);
+    cr_expect(strstr(res.note, "yields") != NULL, "note: %s", res.note);
+    tu_expect_no_leftovers(&before);
+    tu_exclusive_end();
+}

@@ -22,29 +22,20 @@
 
 #include "test_ipc.h"
 
-struct move_case {
-    char transport[40];         /* arrays: Criterion re-execs a worker */
-    size_t size;
-};
-
 /* ---- every byte, or the limit named ------------------------------------ */
-
-#define MOVE_CASES(tp)                                                     \
-    { tp, 1 }, { tp, 4095 }, { tp, PIPE_BUF + 1 }, { tp, 65536 + 1 },      \
-    { tp, IPC_SIZE_LARGEST }
 
 ParameterizedTestParameters(msgq, moves_every_byte_or_names_the_limit)
 {
-    static struct move_case cases[] = {
-        MOVE_CASES("sysv_msgq"), MOVE_CASES("posix_mq"),
+    static struct tu_move_case cases[] = {
+        IPC_MOVE_CASES("sysv_msgq"), IPC_MOVE_CASES("posix_mq"),
     };
-    return cr_make_param_array(struct move_case, cases,
+    return cr_make_param_array(struct tu_move_case, cases,
                                sizeof(cases) / sizeof(cases[0]));
 }
 
 /* Sizes over this machine's limit (64 KiB + 1 with default sysctls) must
  * come back n/a with the limit in the reason, never clamped. */
-ParameterizedTest(struct move_case *c, msgq,
+ParameterizedTest(struct tu_move_case *c, msgq,
                   moves_every_byte_or_names_the_limit, .timeout = 60)
 {
     size_t largest = ipc_largest_size(c->transport);

@@ -7,6 +7,7 @@
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <errno.h>
+#include <poll.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <signal.h>
@@ -15,12 +16,16 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <dirent.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../bench/util.h"
+#include "../bench/verify.h"
 #include "../net/netopt.h"
-#include "../net/remote.h"
+#include "../net/remote/remote.h"
 #include "test_util.h"
 
 /* ---- helpers -------------------------------------------------------- */
@@ -63,21 +68,26 @@ static int ipv6_loopback_works(void)
     return ok;
 }
 
-/* `ipclab serve --listen 127.0.0.1:0` in the background; its stderr stays
- * in a pipe so the test can read the port and, at the end, the log. */
+/* `ipclab serve --listen 127.0.0.1:0 [EXTRA...]` in the background; its
+ * stderr stays in a pipe so the test can read the port and the log. */
 struct server {
     pid_t pid;
     int log_fd;
     unsigned port;
     char spec[64];              /* "127.0.0.1:PORT" for --connect */
-    char log[8192];
+    char log[16384];
+    size_t used;
 };
 
-static void server_start(struct server *s)
+static void server_start_with(struct server *s, const char *const *extra)
 {
-    int pfd[2];
-    size_t used = 0;
+    char *argv[24] = { "ipclab", "serve", "--listen", "127.0.0.1:0",
+                       "--idle-timeout", "5" };
+    int pfd[2], argc = 6;
 
+    for (; extra != NULL && *extra != NULL && argc < 23; extra++)
+        argv[argc++] = (char *)*extra;
+    argv[argc] = NULL;
     memset(s, 0, sizeof(*s));
     cr_assert_eq(pipe(pfd), 0);
     s->pid = fork();
@@ -87,22 +97,47 @@ static void server_start(struct server *s)
         dup2(pfd[1], 2);
         close(pfd[0]);
         close(pfd[1]);
-        execl(tu_bin("ipclab"), "ipclab", "serve", "--listen",
-              "127.0.0.1:0", "--idle-timeout", "5", (char *)NULL);
+        execv(tu_bin("ipclab"), argv);
         _exit(127);
     }
     close(pfd[1]);
     s->log_fd = pfd[0];
-    while (strchr(s->log, '\n') == NULL && used + 1 < sizeof(s->log)) {
-        ssize_t n = read(s->log_fd, s->log + used, 1);     /* line only */
+    while (strchr(s->log, '\n') == NULL && s->used + 1 < sizeof(s->log)) {
+        ssize_t n = read(s->log_fd, s->log + s->used, 1);   /* line only */
 
         if (n <= 0)
             break;
-        used += (size_t)n;
+        s->used += (size_t)n;
     }
     cr_assert(sscanf(s->log, "ipclab serve: listening on 127.0.0.1:%u",
                      &s->port) == 1, "server did not start: %s", s->log);
     snprintf(s->spec, sizeof(s->spec), "127.0.0.1:%u", s->port);
+}
+
+static void server_start(struct server *s)
+{
+    server_start_with(s, NULL);
+}
+
+/* Read the log until it holds `needle` (1) or timeout_ms passed (0). */
+static int server_wait_log(struct server *s, const char *needle,
+                           int timeout_ms)
+{
+    for (int waited = 0; strstr(s->log, needle) == NULL; waited += 50) {
+        struct pollfd pfd = { .fd = s->log_fd, .events = POLLIN };
+        ssize_t n;
+
+        if (waited >= timeout_ms || s->used + 1 >= sizeof(s->log))
+            return 0;
+        if (poll(&pfd, 1, 50) <= 0)
+            continue;
+        n = read(s->log_fd, s->log + s->used, sizeof(s->log) - 1 - s->used);
+        if (n <= 0)
+            return 0;
+        s->used += (size_t)n;
+        s->log[s->used] = '\0';
+    }
+    return 1;
 }
 
 /* Stop it; the rest of its log lands in s->log.  Returns 1 if it was
@@ -110,18 +145,17 @@ static void server_start(struct server *s)
 static int server_stop(struct server *s)
 {
     int status, alive = waitpid(s->pid, &status, WNOHANG) == 0;
-    size_t used = 0;
     ssize_t n;
 
     if (alive) {
         kill(s->pid, SIGTERM);
         waitpid(s->pid, &status, 0);
     }
-    while (used + 1 < sizeof(s->log) &&
-           (n = read(s->log_fd, s->log + used, sizeof(s->log) - 1 - used)) >
-               0)
-        used += (size_t)n;
-    s->log[used] = '\0';
+    while (s->used + 1 < sizeof(s->log) &&
+           (n = read(s->log_fd, s->log + s->used,
+                     sizeof(s->log) - 1 - s->used)) > 0)
+        s->used += (size_t)n;
+    s->log[s->used] = '\0';
     close(s->log_fd);
     return alive;
 }
@@ -488,6 +522,227 @@ Test(serve, bad_listen_exits_2, .timeout = 10)
 
     cr_expect_eq(rc, 2, "exit %d: %s", rc, out);
     cr_expect(strstr(out, "bad port") != NULL, "%s", out);
+}
+
+/* ---- serve: no client can hold it ------------------------------------ */
+
+static int count_fds(pid_t pid)
+{
+    char path[64];
+    struct dirent *e;
+    DIR *d;
+    int n = 0;
+
+    snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+    d = opendir(path);
+    cr_assert_not_null(d, "%s: %s", path, strerror(errno));
+    while ((e = readdir(d)) != NULL)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+/* The server's children all reaped (none, zombie or alive), and its
+ * descriptors back to what it had before the clients came. */
+static void expect_server_clean(const struct server *s, int fds_before)
+{
+    pid_t kids[8];
+    int n = -1;
+
+    for (int waited = 0; waited < 5000 && n != 0; waited += 20) {
+        struct timespec ts = { 0, 20 * 1000 * 1000 };
+
+        n = tu_children(s->pid, kids, 8, 0, 0);
+        if (n != 0)
+            nanosleep(&ts, NULL);
+    }
+    cr_expect_eq(n, 0, "the server still has %d children", n);
+    /* the server closes a connection when it sees the client's EOF: give
+     * a loaded machine a moment before counting */
+    for (int waited = 0; waited < 5000 && count_fds(s->pid) != fds_before;
+         waited += 20) {
+        struct timespec ts = { 0, 20 * 1000 * 1000 };
+
+        nanosleep(&ts, NULL);
+    }
+    cr_expect_eq(count_fds(s->pid), fds_before, "the server's descriptors");
+}
+
+static void send_hello(int fd, uint32_t mode, uint64_t size, uint64_t count)
+{
+    struct remote_hello h = {
+        .magic = REMOTE_MAGIC, .version = REMOTE_VERSION,
+        .proto = REMOTE_TCP, .mode = mode, .verify = VERIFY_SUM,
+        .msg_bytes = size, .messages = count,
+    };
+    uint8_t wire[REMOTE_HELLO_BYTES];
+    char err[ERR_LEN];
+
+    remote_hello_encode(&h, wire);
+    cr_assert_eq(write_full(fd, wire, sizeof(wire), err), 0, "%s", err);
+}
+
+static void read_answer(int fd, struct remote_reply *r)
+{
+    uint8_t back[REMOTE_REPLY_BYTES];
+    char err[ERR_LEN];
+
+    cr_assert_eq(read_full(fd, back, sizeof(back), err), 0, "%s", err);
+    cr_assert_eq(remote_reply_decode(back, r, err), 0, "%s", err);
+}
+
+/* Echoes of 32 MiB cannot fit in the socket buffers: the server's send
+ * waits on a client that never reads, and the idle limit ends it. */
+Test(serve, a_client_that_never_reads_cannot_hold_a_write, .timeout = 30)
+{
+    static const char *const extra[] = { "--idle-timeout", "300ms", NULL };
+    const size_t size = (size_t)32 << 20;
+    struct server s;
+    struct remote_reply r;
+    struct verify_ctx v;
+    char err[ERR_LEN];
+    uint8_t *msg = calloc(1, size);
+    int fd, fds;
+
+    cr_assert_not_null(msg);
+    /* message 0 as the producer makes it: the server checks it first */
+    cr_assert_eq(verify_init(&v, size, VERIFY_SUM, err), 0, "%s", err);
+    memcpy(msg, v.pattern, size);
+    verify_stamp(&v, msg, 0);
+    verify_free(&v);
+    server_start_with(&s, extra);
+    fds = count_fds(s.pid);
+    fd = connect_to(s.port);
+    send_hello(fd, MODE_LATENCY, size, 4);
+    read_answer(fd, &r);
+    cr_assert_eq(r.status, 0, "%s", r.msg);
+    cr_assert_eq(write_full(fd, msg, size, err), 0, "%s", err);
+    cr_expect(server_wait_log(&s, "failed: the client took nothing for "
+                                  "300 ms", 10000), "log:\n%s", s.log);
+    close(fd);
+    free(msg);
+    expect_server_clean(&s, fds);
+    cr_assert(server_stop(&s), "the server died: %s", s.log);
+}
+
+/* One byte every 100 ms keeps every single read short of the idle limit;
+ * the phase's deadline ends the hello after 300 ms, the run after 500. */
+Test(serve, a_trickling_client_cannot_stretch_a_phase, .timeout = 30)
+{
+    static const char *const extra[] = { "--hello-timeout", "300ms",
+                                         "--run-timeout", "500ms", NULL };
+    struct remote_hello h = {
+        .magic = REMOTE_MAGIC, .version = REMOTE_VERSION,
+        .proto = REMOTE_TCP, .mode = MODE_THROUGHPUT, .verify = VERIFY_SUM,
+        .msg_bytes = 65536, .messages = 4,
+    };
+    uint8_t wire[REMOTE_HELLO_BYTES];
+    struct remote_reply r;
+    struct server s;
+    int fd, fds, sent, ended = 0;
+
+    server_start_with(&s, extra);
+    fds = count_fds(s.pid);
+    /* the hello, a byte at a time */
+    remote_hello_encode(&h, wire);
+    fd = connect_to(s.port);
+    for (sent = 0; sent < REMOTE_HELLO_BYTES && !ended; sent++) {
+        struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+        cr_assert_eq(send(fd, wire + sent, 1, MSG_NOSIGNAL), 1);
+        ended = poll(&pfd, 1, 100) == 1;   /* EOF: the server hung up */
+    }
+    cr_expect(ended, "the server waited for the whole trickled hello");
+    close(fd);
+    cr_expect(server_wait_log(&s, "dropped: no whole hello in 300 ms",
+                              5000), "log:\n%s", s.log);
+    /* the run, a byte at a time after a good hello */
+    fd = connect_to(s.port);
+    send_hello(fd, MODE_THROUGHPUT, 65536, 4);
+    read_answer(fd, &r);
+    cr_assert_eq(r.status, 0, "%s", r.msg);
+    ended = 0;
+    for (int i = 0; i < 50 && !ended; i++) {
+        struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+        cr_assert_eq(send(fd, "x", 1, MSG_NOSIGNAL), 1);
+        ended = poll(&pfd, 1, 100) == 1;   /* the result: failed */
+    }
+    cr_assert(ended, "the server let a trickle run on for 5 s");
+    read_answer(fd, &r);
+    cr_expect_eq(r.status, 1);
+    cr_expect(strstr(r.msg, "longer than its 500 ms") != NULL, "%s", r.msg);
+    close(fd);
+    expect_server_clean(&s, fds);
+    cr_assert(server_stop(&s), "the server died: %s", s.log);
+}
+
+/* 24 silent connections and 4 half hellos, all still open when a real
+ * `tcp --connect` run (a probe and two sessions) has been served. */
+Test(serve, idle_connections_do_not_delay_a_real_client, .timeout = 60)
+{
+    static const char *const extra[] = { "--hello-timeout", "60", NULL };
+    struct server s;
+    int idle[28], fds;
+
+    server_start_with(&s, extra);
+    fds = count_fds(s.pid);
+    for (int i = 0; i < 28; i++) {
+        idle[i] = connect_to(s.port);
+        if (i >= 24)
+            cr_assert_eq(write(idle[i], "IPLB\0\0\0\1\0\0", 10), 10);
+    }
+    net_opt_connect = s.spec;
+    net_assert_moves("tcp", 4096, 16, 16);
+    for (int i = 0; i < 28; i++) {
+        char c;
+
+        cr_expect_eq(recv(idle[i], &c, 1, MSG_DONTWAIT | MSG_PEEK), -1,
+                     "idle connection %d was answered or closed", i);
+        cr_expect_eq(errno, EAGAIN);
+        close(idle[i]);
+    }
+    cr_expect(server_wait_log(&s, "dropped: closed after 10 of 40", 5000),
+              "log:\n%s", s.log);
+    expect_server_clean(&s, fds);
+    cr_assert(server_stop(&s), "the server died: %s", s.log);
+    cr_expect_eq(count_substr(s.log, ": verified,"), 2, "log:\n%s", s.log);
+}
+
+/* --max-sessions 1: a second run is told "busy" at once, a third is
+ * served once the first has gone; SIGTERM ends a session in progress. */
+Test(serve, answers_busy_beyond_max_sessions, .timeout = 30)
+{
+    static const char *const extra[] = { "--max-sessions", "1", NULL };
+    struct remote_reply r;
+    struct server s;
+    pid_t kid;
+    int a, b, fds;
+
+    server_start_with(&s, extra);
+    fds = count_fds(s.pid);
+    a = connect_to(s.port);
+    send_hello(a, MODE_THROUGHPUT, 65536, 1000);
+    read_answer(a, &r);
+    cr_assert_eq(r.status, 0, "%s", r.msg);
+    b = connect_to(s.port);
+    send_hello(b, MODE_THROUGHPUT, 65536, 1000);
+    read_answer(b, &r);
+    cr_expect_eq(r.status, 1);
+    cr_expect(strncmp(r.msg, "busy: 1 runs in progress", 24) == 0, "%s",
+              r.msg);
+    close(b);
+    close(a);                   /* the session fails and ends */
+    expect_server_clean(&s, fds);
+    a = connect_to(s.port);
+    send_hello(a, MODE_THROUGHPUT, 65536, 1000);
+    read_answer(a, &r);
+    cr_expect_eq(r.status, 0, "not served after the first left: %s", r.msg);
+    cr_assert_eq(tu_children(s.pid, &kid, 1, 1, 2000), 1);
+    cr_assert(server_stop(&s), "the server died: %s", s.log);
+    cr_expect(kill(kid, 0) == -1 && errno == ESRCH,
+              "session %d outlived the server", (int)kid);
+    close(a);
 }
 
 /* ---- two network namespaces ------------------------------------------- */

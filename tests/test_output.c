@@ -96,7 +96,15 @@ static char *write_rows(enum out_format f, int nrows)
                                                  : MODE_THROUGHPUT);
         if (i == 2) {
             r.status = RES_FAILED;
+            r.code = CODE_TIMEOUT;
             strcpy(r.reason, "run 1: timeout");
+        }
+        if (i == 3) {
+            r.mode = MODE_PACED;
+            r.interval_ns = 250000;
+            r.facts.ring_bytes = 2u << 20;
+            r.facts.records_per_msg = 4;
+            r.facts.wait = "futex";
         }
         output_row(&o, &r);
     }
@@ -107,17 +115,23 @@ static char *write_rows(enum out_format f, int nrows)
 
 Test(output, csv_has_stable_columns_and_parses_back)
 {
-    char *csv = write_rows(OUT_CSV, 3), *save = NULL;
-    char fields[64][256];
+    char *csv = write_rows(OUT_CSV, 4), *save = NULL;
+    char fields[128][256];
     char *line = strtok_r(csv, "\n", &save);
-    int n = csv_split(line, fields, 64), rows = 0;
+    int n = csv_split(line, fields, 128), rows = 0;
 
     cr_assert_eq(n, (int)output_ncolumns);
     cr_expect_str_eq(fields[0], "transport");
     cr_expect_str_eq(fields[3], "size_bytes");
-    cr_expect_str_eq(fields[n - 1], "note");
+    cr_expect_str_eq(fields[33], "note");   /* schema 1 ends here */
+    cr_expect_str_eq(fields[34], "status_code");
+    cr_expect_str_eq(fields[35], "reason");
+    cr_expect_str_eq(fields[40], "copies");     /* schema 2's last */
+    cr_expect_str_eq(fields[41], "clients");    /* the server family */
+    cr_expect_str_eq(fields[42], "consumer_cpu_ns_per_msg");
+    cr_expect_str_eq(fields[43], "vcsw_per_msg_producer");  /* counters */
     while ((line = strtok_r(NULL, "\n", &save)) != NULL) {
-        cr_assert_eq(csv_split(line, fields, 64), (int)output_ncolumns,
+        cr_assert_eq(csv_split(line, fields, 128), (int)output_ncolumns,
                      "row %d: %s", rows, line);
         cr_expect_str_eq(fields[0], "fake/variant");
         cr_expect_str_eq(fields[4], "spread");
@@ -128,18 +142,31 @@ Test(output, csv_has_stable_columns_and_parses_back)
             cr_expect_str_eq(fields[16], "");       /* no RTT here */
             cr_expect_str_eq(fields[32], "yes");
             cr_expect_str_eq(fields[33], "a note, with \"quotes\"");
+            cr_expect_str_eq(fields[34], "ok");
+            cr_expect_str_eq(fields[35], "");
+            for (int k = 36; k < n; k++)    /* unknown: empty */
+                cr_expect_str_eq(fields[k], "", "column %d", k);
         } else if (rows == 1) {
             cr_expect_str_eq(fields[9], "rtt_p50_ns");
             cr_expect_float_eq(strtod(fields[17], NULL), 1100, 1e-6);
             cr_expect_float_eq(strtod(fields[24], NULL), 550, 1e-6);
-        } else {
+        } else if (rows == 2) {
             cr_expect_str_eq(fields[7], "failed");
             cr_expect_str_eq(fields[10], "");
-            cr_expect(strstr(fields[33], "timeout") != NULL);
+            cr_expect_str_eq(fields[33], "a note, with \"quotes\"",
+                             "the note is a remark, never the reason");
+            cr_expect_str_eq(fields[34], "timeout");
+            cr_expect_str_eq(fields[35], "run 1: timeout");
+        } else {
+            cr_expect_str_eq(fields[2], "paced");
+            cr_expect_str_eq(fields[36], "250000");     /* interval_ns */
+            cr_expect_str_eq(fields[37], "2097152");    /* ring_bytes */
+            cr_expect_str_eq(fields[38], "4");          /* records_per_msg */
+            cr_expect_str_eq(fields[39], "futex");      /* wait */
         }
         rows++;
     }
-    cr_expect_eq(rows, 3);
+    cr_expect_eq(rows, 4);
     free(csv);
 }
 
@@ -159,6 +186,10 @@ Test(output, json_is_valid_and_carries_rows_and_machine)
     cr_expect(strstr(json, "\"rtt_p50_ns\": 1100.0") != NULL);
     cr_expect(strstr(json, "\"rtt_p50_ns\": null") != NULL);
     cr_expect(strstr(json, "\"status\": \"failed\"") != NULL);
+    cr_expect(strstr(json, "\"schema\": 2") != NULL);
+    cr_expect(strstr(json, "\"status_code\": \"timeout\"") != NULL);
+    cr_expect(strstr(json, "\"reason\": \"run 1: timeout\"") != NULL);
+    cr_expect(strstr(json, "\"copies\": null") != NULL);
     free(json);
 }
 
@@ -180,4 +211,86 @@ Test(output, json_checker_rejects_broken_documents)
     cr_expect_eq(json_check("{\"a\": \"x\ny\"}", &where), -1);
     cr_expect_eq(json_check("{\"a\": 1} x", &where), -1);
     cr_expect_eq(json_check("{\"a\": [1, {\"b\": null}]}", &where), 0);
+}
+
+/* The table ends with a verdict per cell: the best transport, times the
+ * baseline, its CPU; a cell with one ok row says nothing, limit rows
+ * and failed rows are not candidates. */
+static const struct transport pipe_tp = { .name = "pipe", .family = TP_IPC,
+                                          .summary = "t" };
+static const struct transport fast_tp = { .name = "fast", .family = TP_IPC,
+                                          .summary = "t" };
+static const struct transport limit_tp = { .name = "memcpy",
+                                           .family = TP_LIMIT,
+                                           .summary = "t" };
+
+Test(output, the_table_ends_with_the_verdict_of_each_cell)
+{
+    char *buf = NULL, err[ERR_LEN];
+    size_t len = 0;
+    FILE *fp = open_memstream(&buf, &len);
+    struct output o;
+    struct bench_result r;
+
+    cr_assert_not_null(fp);
+    output_begin(&o, fp, OUT_TABLE, NULL, NULL, NULL);
+    r = sample_row(MODE_LATENCY);               /* pipe 2000 ns */
+    r.tp = &pipe_tp;
+    r.median = 2000;
+    output_row(&o, &r);
+    r.tp = &fast_tp;                            /* fast 100 ns: 20x */
+    r.median = 100;
+    r.cpu_ns_per_msg = 250;
+    output_row(&o, &r);
+    r.tp = &limit_tp;                           /* a reference, not a */
+    r.median = 10;                              /* candidate */
+    output_row(&o, &r);
+    r.tp = &fast_tp;                            /* failed: not counted */
+    r.status = RES_FAILED;
+    r.median = 1;
+    output_row(&o, &r);
+    r = sample_row(MODE_THROUGHPUT);            /* one ok row: no line */
+    r.tp = &pipe_tp;
+    output_row(&o, &r);
+    cr_assert_eq(output_end(&o, err), 0);
+    fclose(fp);
+    cr_assert(strstr(buf, "VERDICT") != NULL, "%s", buf);
+    cr_expect(strstr(buf, "latency    4K      spread  fast: RTT p50 100 ns, "
+                          "20x faster than pipe; CPU 250 ns per round "
+                          "trip") != NULL, "%s", buf);
+    cr_expect(strstr(buf, "throughput 4K") == NULL, "%s", buf);
+    cr_expect(strstr(buf, "memcpy:") == NULL, "%s", buf);
+    free(buf);
+}
+
+/* The statistics carry their limits: a tail percentile needs 10 / (1 - p)
+ * round trips per run, and fork + reap has no one-way half. */
+static const struct transport fork_tp = { .name = "fork/like",
+                                          .family = TP_SIGNALS,
+                                          .summary = "t",
+                                          .caps = TP_NOT_ONE_WAY };
+
+Test(output, table_shows_percentiles_only_with_enough_round_trips)
+{
+    char *buf = NULL, err[ERR_LEN];
+    size_t len = 0;
+    FILE *fp = open_memstream(&buf, &len);
+    struct output o;
+    struct bench_result r = sample_row(MODE_LATENCY);
+
+    cr_assert_not_null(fp);
+    output_begin(&o, fp, OUT_TABLE, NULL, NULL, NULL);
+    r.messages = 999;           /* p90 yes (100), p99 no (1000) */
+    output_row(&o, &r);
+    r.messages = 10000;         /* everything */
+    r.tp = &fork_tp;
+    output_row(&o, &r);
+    cr_assert_eq(output_end(&o, err), 0);
+    fclose(fp);
+    /* rtt_ns[k] = 1000 + 100 k: p90 1200, p99 1300, p99.9 1400, p50 1100 */
+    cr_expect(strstr(buf, "    1000     1100     1200        -        -"
+                          "      1500      550") != NULL, "%s", buf);
+    cr_expect(strstr(buf, "    1000     1100     1200     1300     1400"
+                          "      1500        -") != NULL, "%s", buf);
+    free(buf);
 }

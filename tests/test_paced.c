@@ -15,7 +15,7 @@
 /* ---- --interval: parsing and printing ---------------------------------- */
 
 struct interval_case {
-    char text[32];              /* arrays: see test_pipe.c */
+    char text[32];              /* arrays: see test_stream.c */
     int ok;
     unsigned long long ns;
 };

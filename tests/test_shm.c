@@ -13,12 +13,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "../bench/harness.h"
 #include "../bench/transport.h"
+#include "test_ns.h"
 #include "test_util.h"
 
 /* ---- helpers ----------------------------------------------------------- */
@@ -27,9 +30,12 @@
 static void set_option(const char *name, const void *value)
 {
     const struct tp_option *const *o = tp_options_begin();
+    int found = 0;
 
+    /* every registration of the name: --dir is mmap_file's and file's */
     for (size_t i = 0; i < tp_options_count(); i++)
         if (strcmp(o[i]->name, name) == 0) {
+            found = 1;
             switch (o[i]->type) {
             case OPT_FLAG:
             case OPT_CHOICE:
@@ -46,12 +52,12 @@ static void set_option(const char *name, const void *value)
                 *(unsigned *)o[i]->value = *(const unsigned *)value;
                 break;
             case OPT_STRING:
+            case OPT_DIR:
                 *(const char **)o[i]->value = (const char *)value;
                 break;
             }
-            return;
         }
-    cr_assert_fail("option --%s is not registered", name);
+    cr_assert(found, "option --%s is not registered", name);
 }
 
 static void set_ring_bytes(size_t bytes)
@@ -68,25 +74,21 @@ static void ms_sleep(int ms)
 
 /* ---- every byte, in order ---------------------------------------------- */
 
-struct move_case {
-    char transport[40];         /* arrays: Criterion re-execs workers */
-};
-
 #define MEMORY_WAITS(mem)                                                  \
-    { mem "/spin" }, { mem "/futex" }, { mem "/sem" }
+    { mem "/spin", 0 }, { mem "/futex", 0 }, { mem "/sem", 0 }
 
 ParameterizedTestParameters(shm, moves_every_byte_in_order)
 {
-    static struct move_case cases[] = {
+    static struct tu_move_case cases[] = {
         MEMORY_WAITS("sysv_shm"), MEMORY_WAITS("posix_shm"),
         MEMORY_WAITS("mmap_file"), MEMORY_WAITS("mmap_anon"),
     };
-    return cr_make_param_array(struct move_case, cases,
+    return cr_make_param_array(struct tu_move_case, cases,
                                sizeof(cases) / sizeof(cases[0]));
 }
 
 /* The sizes: 1, 63, 64, 4095, 64 KiB + 1, 1 MiB, both modes. */
-ParameterizedTest(struct move_case *c, shm, moves_every_byte_in_order,
+ParameterizedTest(struct tu_move_case *c, shm, moves_every_byte_in_order,
                   .timeout = 120)
 {
     static const size_t sizes[] = { 1, 63, 64, 4095, 65536 + 1, 1 << 20 };
@@ -97,15 +99,15 @@ ParameterizedTest(struct move_case *c, shm, moves_every_byte_in_order,
 
 ParameterizedTestParameters(shm, in_place_moves_every_byte_in_order)
 {
-    static struct move_case cases[] = {
-        { "posix_shm/spin/in-place" }, { "sysv_shm/futex/in-place" },
-        { "mmap_anon/sem/in-place" },
+    static struct tu_move_case cases[] = {
+        { "posix_shm/spin/in-place", 0 }, { "sysv_shm/futex/in-place", 0 },
+        { "mmap_anon/sem/in-place", 0 },
     };
-    return cr_make_param_array(struct move_case, cases,
+    return cr_make_param_array(struct tu_move_case, cases,
                                sizeof(cases) / sizeof(cases[0]));
 }
 
-ParameterizedTest(struct move_case *c, shm, in_place_moves_every_byte_in_order,
+ParameterizedTest(struct tu_move_case *c, shm, in_place_moves_every_byte_in_order,
                   .timeout = 60)
 {
     static const size_t sizes[] = { 1, 63, 4095, 65536 + 1, 1 << 20 };
@@ -291,82 +293,161 @@ Test(shm, sysv_segment_is_private_and_0600, .timeout = 10)
                  "destroy() left the segment");
 }
 
-/* Our objects in /dev/shm: "ipclab-PID-..." */
-static int find_posix_objects(char names[][NAME_MAX + 1], int max)
+/* This process's shared mappings of files whose path contains `what`:
+ * the path as /proc/self/maps shows it (ending in " (deleted)" once the
+ * name is gone) and the file's mode. */
+static int find_mappings(const char *what, char paths[][PATH_MAX],
+                         unsigned *modes, int max)
 {
-    char prefix[64];
-    DIR *d = opendir("/dev/shm");
-    struct dirent *e;
+    FILE *f = fopen("/proc/self/maps", "r");
+    char line[PATH_MAX + 128];
     int n = 0;
 
-    cr_assert_not_null(d);
-    snprintf(prefix, sizeof(prefix), "ipclab-%ld-", (long)getpid());
-    while ((e = readdir(d)) != NULL)
-        if (strncmp(e->d_name, prefix, strlen(prefix)) == 0 && n < max)
-            snprintf(names[n++], NAME_MAX + 1, "%s", e->d_name);
-    closedir(d);
+    cr_assert_not_null(f);
+    while (fgets(line, sizeof(line), f) != NULL && n < max) {
+        char range[64], perms[8], mf[128];
+        unsigned long off, inode;
+        struct stat st;
+        char *path = strchr(line, '/');
+
+        if (path == NULL || strstr(path, what) == NULL ||
+            sscanf(line, "%63s %7s %lx %*s %lu", range, perms, &off,
+                   &inode) != 4 || perms[3] != 's')
+            continue;
+        path[strcspn(path, "\n")] = '\0';
+        snprintf(mf, sizeof(mf), "/proc/self/map_files/%s", range);
+        cr_assert_eq(stat(mf, &st), 0, "%s: %s", mf, strerror(errno));
+        snprintf(paths[n], PATH_MAX, "%.4000s", path);
+        modes[n++] = st.st_mode & 0777;
+    }
+    fclose(f);
     return n;
 }
 
-Test(shm, posix_object_is_unguessable_and_0600, .timeout = 10)
+static int ends_with(const char *s, const char *tail)
+{
+    size_t n = strlen(s), t = strlen(tail);
+
+    return n >= t && strcmp(s + n - t, tail) == 0;
+}
+
+/* The name goes before the children exist: the parent maps the object
+ * and shm_unlink()s it in create(), so a SIGKILL cannot leak it. */
+Test(shm, posix_object_is_unguessable_0600_and_nameless_after_create,
+     .timeout = 10)
 {
     struct tp_channel a, b;
-    char names[4][NAME_MAX + 1], path[PATH_MAX];
-    struct stat st;
+    char paths[4][PATH_MAX], prefix[64];
+    unsigned modes[4];
 
+    snprintf(prefix, sizeof(prefix), "/dev/shm/ipclab-%ld-",
+             (long)getpid());
     create_alone(&a, "posix_shm/spin");
     create_alone(&b, "posix_shm/spin");
-    cr_assert_eq(find_posix_objects(names, 4), 2);
-    cr_expect_str_neq(names[0], names[1]);
+    cr_assert_eq(find_mappings(prefix, paths, modes, 4), 2);
+    cr_expect_str_neq(paths[0], paths[1]);
     for (int i = 0; i < 2; i++) {
-        snprintf(path, sizeof(path), "/dev/shm/%s", names[i]);
-        cr_assert_eq(stat(path, &st), 0, "%s: %s", path, strerror(errno));
-        cr_expect_eq(st.st_mode & 0777, 0600, "%s: mode %o", path,
-                     st.st_mode & 0777);
-        cr_expect_geq(strlen(names[i]), strlen("ipclab-1-") + 16,
-                      "%s: too short to be unguessable", names[i]);
+        cr_expect_eq(modes[i], 0600, "%s: mode %o", paths[i], modes[i]);
+        cr_expect(ends_with(paths[i], " (deleted)"), "%s: still has a "
+                  "name after create()", paths[i]);
+        cr_expect_geq(strlen(paths[i]), strlen(prefix) + 16,
+                      "%s: too short to be unguessable", paths[i]);
     }
     a.tp->destroy(&a);
     b.tp->destroy(&b);
-    cr_expect_eq(find_posix_objects(names, 4), 0, "destroy() left names");
+    cr_expect_eq(find_mappings(prefix, paths, modes, 4), 0,
+                 "destroy() left a mapping");
 }
 
 Test(shm, mmap_file_is_0600_and_already_unlinked, .timeout = 10)
 {
     struct tp_channel ch;
     struct tu_leftovers before;
-    DIR *d;
-    struct dirent *e;
-    int found = 0;
+    char paths[4][PATH_MAX];
+    unsigned modes[4];
 
     tu_exclusive_begin();       /* machine-wide counts: no one else runs */
     tu_leftovers(&before);
     create_alone(&ch, "mmap_file/futex");
-    d = opendir("/proc/self/fd");
-    cr_assert_not_null(d);
-    while ((e = readdir(d)) != NULL) {
-        char link[PATH_MAX], path[PATH_MAX];
-        ssize_t n;
-        struct stat st;
-
-        snprintf(path, sizeof(path), "/proc/self/fd/%s", e->d_name);
-        n = readlink(path, link, sizeof(link) - 1);
-        if (n <= 0)
-            continue;
-        link[n] = '\0';
-        if (strstr(link, "/ipclab-") == NULL)
-            continue;
-        found++;
-        cr_assert_eq(stat(path, &st), 0);
-        cr_expect_eq(st.st_mode & 0777, 0600, "%s: mode %o", link,
-                     st.st_mode & 0777);
-        cr_expect_eq(st.st_nlink, 0, "%s: still has a name", link);
-    }
-    closedir(d);
-    cr_expect_eq(found, 1, "the parent should hold one unlinked file");
+    cr_assert_eq(find_mappings("/ipclab-", paths, modes, 4), 1,
+                 "the parent should map one file");
+    cr_expect_eq(modes[0], 0600, "%s: mode %o", paths[0], modes[0]);
+    cr_expect(ends_with(paths[0], " (deleted)"), "%s: still has a name",
+              paths[0]);
     ch.tp->destroy(&ch);
+    cr_expect_eq(find_mappings("/ipclab-", paths, modes, 4), 0,
+                 "destroy() left the mapping");
     tu_expect_no_leftovers(&before);
     tu_exclusive_end();
+}
+
+/* ---- a full /dev/shm --------------------------------------------------- */
+
+struct full_case {
+    const char *transport, *dir;        /* dir: --dir, or NULL */
+    int rc;                             /* bench_run() */
+    enum bench_status status;
+    char reason[ERR_LEN];
+    int left;                           /* objects left in the namespace */
+};
+
+/* In the namespace (64K /dev/shm): each run and what it left. */
+static int full_runs(void *arg)
+{
+    struct full_case *c = arg;
+
+    if (mkdir("/tmp/tiny", 0700) == -1 ||
+        mount("tmpfs", "/tmp/tiny", "tmpfs", 0, "size=64k") == -1)
+        return 3;
+    for (; c->transport != NULL; c++) {
+        struct bench_config cfg = tu_config();
+        struct bench_result res;
+        struct ipc_ns_counts left;
+        char err[ERR_LEN] = "";
+
+        cfg.timeout_s = 20;
+        set_option("dir", c->dir);
+        c->rc = bench_run(&cfg, transport_find(c->transport),
+                          MODE_THROUGHPUT, 4096, &res, err);
+        c->status = res.status;
+        snprintf(c->reason, sizeof(c->reason), "%s", c->rc ? err :
+                 res.reason);
+        ipc_ns_count(&left);
+        c->left = ipc_ns_total(&left) + ipc_ns_count_dir("/tmp/tiny", "");
+    }
+    set_option("dir", NULL);
+    return 0;
+}
+
+/* A sparse file on a full tmpfs used to kill the harness with SIGBUS at
+ * the first store, silently, leaving the /dev/shm name behind.  The space
+ * is reserved first now: the row is n/a and says why. */
+Test(shm, full_dev_shm_is_an_na_row_not_a_sigbus, .timeout = 60)
+{
+    struct full_case *c = mmap(NULL, 4 * sizeof(*c), PROT_READ |
+                               PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+                               -1, 0);
+    static const char *const want[] = { "no space in /dev/shm (need ",
+                                        "no space in /tmp/tiny (need " };
+
+    cr_assert_neq(c, MAP_FAILED);
+    memset(c, 0, 4 * sizeof(*c));
+    c[0].transport = "posix_shm/futex";
+    c[1].transport = "mmap_file/futex";
+    c[1].dir = "/tmp/tiny";
+    cr_assert_eq(ipc_in_private_ns(full_runs, c, "64k"), 0,
+                 "could not mount the small tmpfs");
+    for (int i = 0; i < 2; i++) {
+        cr_expect_eq(c[i].rc, 0, "%s: %s", c[i].transport, c[i].reason);
+        cr_expect_eq(c[i].status, RES_NA, "%s: %s, not n/a (%s)",
+                     c[i].transport, bench_status_name(c[i].status),
+                     c[i].reason);
+        cr_expect(strstr(c[i].reason, want[i]) != NULL, "%s: reason '%s'",
+                  c[i].transport, c[i].reason);
+        cr_expect_eq(c[i].left, 0, "%s: %d object(s) left",
+                     c[i].transport, c[i].left);
+    }
+    munmap(c, 4 * sizeof(*c));
 }
 
 /* ---- nothing left behind ----------------------------------------------- */

@@ -5,7 +5,7 @@
  * impossible size refused with the limit named, the socket names gone once
  * both sides are connected, and nothing left behind after a run, a SIGKILL
  * of the consumer or a SIGINT of the harness.  (socketpair/stream is in
- * test_pipe.c.) */
+ * test_stream.c.) */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <dirent.h>
@@ -21,33 +21,24 @@
 
 #include "test_ipc.h"
 
-struct move_case {
-    char transport[40];         /* arrays: Criterion re-execs a worker */
-    size_t size;
-};
-
-#define MOVE_CASES(tp)                                                     \
-    { tp, 1 }, { tp, 4095 }, { tp, PIPE_BUF + 1 }, { tp, 65536 + 1 },      \
-    { tp, IPC_SIZE_LARGEST }
-
 ParameterizedTestParameters(sockets, moves_every_byte_in_order)
 {
-    static struct move_case cases[] = {
-        MOVE_CASES("socketpair/dgram"), MOVE_CASES("socketpair/seqpacket"),
-        MOVE_CASES("unix/stream"), MOVE_CASES("unix/seqpacket"),
-        MOVE_CASES("unix/dgram"),
+    static struct tu_move_case cases[] = {
+        IPC_MOVE_CASES("socketpair/dgram"), IPC_MOVE_CASES("socketpair/seqpacket"),
+        IPC_MOVE_CASES("unix/stream"), IPC_MOVE_CASES("unix/seqpacket"),
+        IPC_MOVE_CASES("unix/dgram"),
     };
-    return cr_make_param_array(struct move_case, cases,
+    return cr_make_param_array(struct tu_move_case, cases,
                                sizeof(cases) / sizeof(cases[0]));
 }
 
-ParameterizedTest(struct move_case *c, sockets, moves_every_byte_in_order,
+ParameterizedTest(struct tu_move_case *c, sockets, moves_every_byte_in_order,
                   .timeout = 60)
 {
     size_t size = c->size == IPC_SIZE_LARGEST ? ipc_largest_size(c->transport)
                                           : c->size;
 
-    ipc_moves_every_byte(c->transport, size);
+    tu_assert_moves_every_byte(c->transport, size);
 }
 
 /* ---- message boundaries ------------------------------------------------ */
@@ -135,17 +126,17 @@ out:
 
 ParameterizedTestParameters(sockets, keeps_message_boundaries)
 {
-    static struct move_case cases[] = {
+    static struct tu_move_case cases[] = {
         { "socketpair/dgram", 1 }, { "socketpair/dgram", 4097 },
         { "socketpair/seqpacket", 1 }, { "socketpair/seqpacket", 4097 },
         { "unix/seqpacket", 1 }, { "unix/seqpacket", 4097 },
         { "unix/dgram", 1 }, { "unix/dgram", 4097 },
     };
-    return cr_make_param_array(struct move_case, cases,
+    return cr_make_param_array(struct tu_move_case, cases,
                                sizeof(cases) / sizeof(cases[0]));
 }
 
-ParameterizedTest(struct move_case *c, sockets, keeps_message_boundaries,
+ParameterizedTest(struct tu_move_case *c, sockets, keeps_message_boundaries,
                   .timeout = 20)
 {
     cr_expect(boundaries_hold(c->transport, c->size),

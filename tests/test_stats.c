@@ -57,3 +57,26 @@ Test(stats, cv_of_identical_values_is_zero)
 
     cr_expect_float_eq(stats_cv_pct(v, 5), 0.0, EPS);
 }
+
+/* The bootstrap interval of a median: inside the data's range, around the
+ * median, the same every time, none for one value, a point for equal
+ * values, and wider for noisier data. */
+Test(stats, median_ci95_brackets_the_median_and_is_repeatable)
+{
+    const double v[] = { 100, 104, 98, 101, 97, 103, 99 };
+    const double noisy[] = { 100, 140, 60, 101, 70, 130, 99 };
+    const double same[] = { 5, 5, 5 };
+    double lo, hi, lo2, hi2, nlo, nhi;
+
+    cr_assert_eq(stats_median_ci95(v, 7, &lo, &hi), 0);
+    cr_expect(lo >= 97 && hi <= 104, "[%g, %g] outside the data", lo, hi);
+    cr_expect(lo <= stats_median(v, 7) && stats_median(v, 7) <= hi);
+    cr_expect(lo < hi, "seven different values give an interval");
+    cr_assert_eq(stats_median_ci95(v, 7, &lo2, &hi2), 0);
+    cr_expect(lo == lo2 && hi == hi2, "a fixed seed: the same interval");
+    cr_assert_eq(stats_median_ci95(noisy, 7, &nlo, &nhi), 0);
+    cr_expect(nhi - nlo > hi - lo, "noisier data, wider interval");
+    cr_expect_eq(stats_median_ci95(v, 1, &lo, &hi), -1, "one value: none");
+    cr_assert_eq(stats_median_ci95(same, 3, &lo, &hi), 0);
+    cr_expect(lo == 5 && hi == 5);
+}

@@ -46,6 +46,28 @@ static void lock_shared_end(void)
         lock_take(LOCK_UN);
 }
 
+void *tu_option_value(const char *name)
+{
+    for (size_t i = 0; i < tp_options_count(); i++) {
+        const struct tp_option *o = tp_options_begin()[i];
+
+        if (strcmp(o->name, name) == 0)
+            return o->value;
+    }
+    cr_assert_fail("no option --%s", name);
+    return NULL;
+}
+
+void tu_shared_begin(void)
+{
+    lock_shared_begin();
+}
+
+void tu_shared_end(void)
+{
+    lock_shared_end();
+}
+
 void tu_exclusive_begin(void)
 {
     lock_take(LOCK_EX);
@@ -103,8 +125,16 @@ void tu_assert_moves_every_byte(const char *transport, size_t size)
 {
     struct bench_config cfg = tu_config();
     struct bench_result res;
+    uint64_t bytes = (uint64_t)size * 256;
 
+    /* few messages, whatever the mechanism costs per message: 256 of them,
+     * at least 64 KiB in all (1-byte messages), at most 4 MiB; 64 round
+     * trips, 16 above 1 MiB */
     cfg.verify = VERIFY_FULL;
+    cfg.bytes = bytes < (64u << 10) ? 64u << 10
+                : bytes > (4u << 20) ? 4u << 20 : bytes;
+    cfg.iterations = size > (1u << 20) ? 16 : 64;
+    cfg.timeout_s = 60;
     for (int m = 0; m < 2; m++) {
         tu_run_cfg(&cfg, transport, (enum tp_mode)m, size, &res);
         cr_assert_eq(res.status, RES_OK, "%s %s size %zu: %s", transport,

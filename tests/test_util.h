@@ -28,8 +28,17 @@ void tu_run_cfg(const struct bench_config *cfg, const char *transport,
                 enum tp_mode mode, size_t size, struct bench_result *res);
 void tu_run(const char *transport, enum tp_mode mode, size_t size,
             struct bench_result *res);
-/* tu_run() in both modes and cr_assert()s status ok and verified. */
+/* Both modes through the real harness with --verify full, few messages
+ * (256, 64 KiB..4 MiB in all; 64 round trips, 16 above 1 MiB): cr_assert()s
+ * status ok and verified.  The one "moves every byte" of the suite. */
 void tu_assert_moves_every_byte(const char *transport, size_t size);
+
+/* The one parameter of the "moves every byte" tables: arrays, not
+ * pointers, because Criterion runs parameters in a re-exec'd worker. */
+struct tu_move_case {
+    char transport[40];
+    size_t size;                /* 0: the test's own list of sizes */
+};
 
 /* What a run can leave behind, machine-wide and in this process. */
 struct tu_leftovers {
@@ -38,6 +47,14 @@ struct tu_leftovers {
     int tmp_dirs;                       /* $TMPDIR/ipclab-* entries */
     int open_fds;                       /* in this process */
 };
+/* The variable of transport option --name (its first registration), to
+ * set as the command line would; cr_assert()s that it exists. */
+void *tu_option_value(const char *name);
+
+/* A test that calls bench_run() itself (not through tu_run) holds the
+ * shared lock around it, so that leftover checks do not count its objects. */
+void tu_shared_begin(void);
+void tu_shared_end(void);
 void tu_exclusive_begin(void);
 void tu_exclusive_end(void);
 void tu_leftovers(struct tu_leftovers *now);

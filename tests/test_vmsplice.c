@@ -26,7 +26,7 @@ ParameterizedTestParameters(vmsplice, moves_every_byte_in_order)
 ParameterizedTest(size_t *size, vmsplice, moves_every_byte_in_order,
                   .timeout = 60)
 {
-    ipc_moves_every_byte("vmsplice", *size);
+    tu_assert_moves_every_byte("vmsplice", *size);
 }
 
 /* The ring holds 1 + ceil(pipe slots / pages per message) buffers: two

@@ -155,6 +155,8 @@ static const struct transport cacheline_transport = {
     .summary = "reference: round trip of one cache line between the CPUs "
                "(the latency floor)",
     .caps = TP_MESSAGES | TP_DUPLEX | TP_NO_SIZE | TP_NO_THROUGHPUT,
+    /* a store, a load in place */
+    .copies = TP_COPIES(1), .syscalls = TP_SYSCALLS(0, 0),
     .check_size = cl_check_size,
     .create = cl_create,
     .attach = cl_attach,

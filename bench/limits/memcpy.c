@@ -100,6 +100,7 @@ static const struct transport memcpy_transport = {
     .summary = "reference: one core's memcpy of each message (the ceiling "
                "for copying transports)",
     .caps = TP_SOLO | TP_NO_LATENCY,
+    .copies = TP_COPIES(1), .syscalls = TP_SYSCALLS(0, 0),
     .create = memcpy_create,
     .attach = memcpy_attach,
     .custom = memcpy_custom,

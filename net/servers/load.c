@@ -1,0 +1,463 @@
+/* load.c - the load generator of the server family.
+ *
+ * What it is.  The clients of every server model: s->clients connections,
+ * spread over a few load processes (--load-procs, default 2), never one
+ * process per client, so that the load's own scheduling does not become
+ * what is measured.  Each load process drives its connections with one
+ * level-triggered epoll loop; each connection is a closed loop: send a
+ * request of --size bytes, wait for the whole reply, compare it byte by
+ * byte with the request, send the next.  --workload connect: a client
+ * connects for each request and closes after its reply (so the TIME_WAIT
+ * sockets are the clients').  --rate R: an open loop instead - client i
+ * of C sends request k at t0 + (i + k*C)/R, all together R per second
+ * evenly spaced, whether or not the server kept up; a request whose time
+ * came while the previous one was still out goes as soon as its reply
+ * is in, and its latency is counted from when it was due, not from when
+ * it could go (coordinated omission: a stalled server cannot hide its
+ * stall by slowing the load down).  A request's bytes depend on the
+ * client and the request number, so an echo from the wrong connection or
+ * a stale one is caught, not just a corrupt byte.
+ *
+ * The clock.  Transports never read the clock - except here: many round
+ * trips are in flight at once, so the harness cannot time them one by one.
+ * Each load process reads CLOCK_MONOTONIC once when a request goes out (or
+ * takes its due time, open loop) and once when its reply is complete, and writes the difference into the
+ * harness's sample buffer (shared memory: the producer's children see it),
+ * one slot per recorded round trip, client by client.
+ *
+ *      producer (custom)        load process k        server (consumer)
+ *      fork load processes ---> connect its clients   accept ...
+ *                               send request 0 on each
+ *                               epoll_wait <--------- echo
+ *                               reply whole? compare,
+ *                                 record, send next
+ *                               last reply: close --> EOF: close
+ *                               _exit
+ *      reap them all
+ *      write 1 byte to stop --------------------------> serve() returns
+ *
+ * Kernel objects.  One connected socket per client, one epoll instance
+ * per load process; all closed before the process exits.  The load
+ * processes die with the producer (PR_SET_PDEATHSIG) and are reaped by it.
+ * See epoll(7), socket(7).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../../bench/util.h"
+#include "load.h"
+
+struct load_slot {
+    char err[ERR_LEN];
+    uint64_t replies;           /* verified replies */
+    uint64_t connects;          /* connections opened */
+};
+
+struct load {
+    size_t maplen;
+    unsigned nprocs;
+    uint64_t elapsed_ns;        /* load_run: first fork to last reap */
+    struct load_slot slot[];
+};
+
+struct load *load_new(unsigned nprocs, char *err)
+{
+    size_t len = sizeof(struct load) + nprocs * sizeof(struct load_slot);
+    struct load *l = mmap(NULL, len, PROT_READ | PROT_WRITE,
+                          MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+    if (l == MAP_FAILED) {
+        err_sys(err, "mmap");
+        return NULL;
+    }
+    l->maplen = len;
+    l->nprocs = nprocs;
+    return l;
+}
+
+void load_free(struct load *l)
+{
+    if (l != NULL)
+        munmap(l, l->maplen);
+}
+
+uint64_t load_connections(const struct load *l)
+{
+    uint64_t n = 0;
+
+    for (unsigned k = 0; l != NULL && k < l->nprocs; k++)
+        n += l->slot[k].connects;
+    return n;
+}
+
+uint64_t load_elapsed_ns(const struct load *l)
+{
+    return l != NULL ? l->elapsed_ns : 0;
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Request `seq` of client `client`: splitmix64 from both numbers. */
+static void fill_request(uint8_t *buf, size_t len, uint64_t client,
+                         uint64_t seq)
+{
+    uint64_t x = client << 32 ^ seq ^ 0x9e3779b97f4a7c15u;
+
+    for (size_t i = 0; i < len; i += 8) {
+        uint64_t z = (x += 0x9e3779b97f4a7c15u);
+
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+        z ^= z >> 31;
+        memcpy(buf + i, &z, len - i < 8 ? len - i : 8);
+    }
+}
+
+#define LOAD_HTTP_REQ 96         /* "GET /client/seq HTTP/1.1 ..." */
+
+struct client {
+    int fd;                     /* -1 between connections (connect) */
+    unsigned id;                /* 0 .. clients-1, over all processes */
+    uint64_t seq;               /* the request in flight */
+    uint64_t t_send;            /* its start: sent (closed loop), or due
+                                   (open loop: coordinated omission) */
+    uint64_t t_due;             /* open loop: when the next one is due */
+    int idle;                   /* open loop: waiting for t_due */
+    size_t got;
+    uint8_t *req, *reply;
+};
+
+struct lproc {
+    const struct srv *s;
+    struct client *cl;
+    unsigned first, n;          /* its clients: ids first .. first+n-1 */
+    uint64_t warm, per;
+    uint64_t period_ns;         /* open loop: one client's request spacing */
+    const uint8_t *resp;        /* --proto http: the expected response */
+    size_t resp_len;
+    uint64_t *samples;
+    struct load_slot *slot;
+    int epfd;
+};
+
+static int client_connect(struct lproc *p, struct client *c, char *err)
+{
+    int on = 1;
+    struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
+    int domain = p->s->via == SRV_TCP ? p->s->addr.ss_family : AF_UNIX;
+
+    c->fd = socket(domain, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (c->fd == -1)
+        return err_sys(err, "socket");
+    if (connect(c->fd, (const struct sockaddr *)&p->s->addr,
+                p->s->addrlen) == -1)
+        return err_set(err, "client %u, request %llu: connect: %s%s", c->id,
+                       (unsigned long long)c->seq, strerror(errno),
+                       errno == EADDRNOTAVAIL ? " (local ports used up, "
+                       "in TIME_WAIT: fewer --iterations)" : "");
+    p->slot->connects++;
+    if (p->s->via == SRV_TCP &&
+        setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) == -1)
+        return err_sys(err, "setsockopt TCP_NODELAY");
+    if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, c->fd, &ev) == -1)
+        return err_sys(err, "epoll_ctl");
+    return 0;
+}
+
+/* Start request c->seq: its clock starts now (closed loop) or at its due
+ * time (open loop, even when late: the wait is the server's); connect
+ * first when each request has its own connection. */
+static int client_send(struct lproc *p, struct client *c, char *err)
+{
+    size_t len = p->s->msg_bytes;
+
+    if (p->s->http)             /* the path names the client and request */
+        len = (size_t)snprintf((char *)c->req, LOAD_HTTP_REQ,
+                               "GET /%u/%llu HTTP/1.1\r\nHost: ipclab\r\n"
+                               "\r\n", c->id, (unsigned long long)c->seq);
+    else
+        fill_request(c->req, len, c->id, c->seq);
+    c->got = 0;
+    c->idle = 0;
+    c->t_send = p->period_ns != 0 ? c->t_due : now_ns();
+    if (p->s->connect_per_req && client_connect(p, c, err) == -1)
+        return -1;
+    return write_full(c->fd, c->req, len, err);
+}
+
+/* c's socket is readable: 1 reply not yet whole, 0 round trip done
+ * (and the next one sent or scheduled, or the client done), -1 error. */
+static int client_readable(struct lproc *p, struct client *c, int *active,
+                           char *err)
+{
+    /* http: every response is the same bytes, header and body */
+    size_t len = p->s->http ? p->resp_len : p->s->msg_bytes;
+    const uint8_t *want = p->s->http ? p->resp : c->req;
+    ssize_t n = read(c->fd, c->reply + c->got, len - c->got);
+    uint64_t t;
+
+    if (n == -1 && (errno == EINTR || errno == EAGAIN))
+        return 1;
+    if (n == -1)
+        return err_set(err, "client %u, request %llu: read: %s", c->id,
+                       (unsigned long long)c->seq, strerror(errno));
+    if (n == 0)
+        return err_set(err, "client %u, request %llu: the server closed "
+                       "the connection", c->id, (unsigned long long)c->seq);
+    c->got += (size_t)n;
+    if (c->got < len)
+        return 1;
+    t = now_ns();
+    if (memcmp(c->reply, want, len) != 0) {
+        size_t k = 0;
+
+        while (c->reply[k] == want[k])
+            k++;
+        return err_set(err, "client %u, request %llu: reply byte %zu is "
+                       "0x%02x, expected 0x%02x", c->id,
+                       (unsigned long long)c->seq, k, c->reply[k],
+                       want[k]);
+    }
+    p->slot->replies++;
+    if (c->seq >= p->warm)
+        p->samples[(uint64_t)c->id * p->per + c->seq - p->warm] =
+            t > c->t_send ? t - c->t_send : 1;
+    if (p->s->connect_per_req)
+        close_fd(&c->fd);       /* the server sees EOF; TIME_WAIT is ours */
+    if (++c->seq == p->warm + p->per) {
+        close_fd(&c->fd);       /* the server sees EOF */
+        (*active)--;
+        return 0;
+    }
+    if (p->period_ns != 0) {
+        c->t_due += p->period_ns;
+        if (c->t_due > t) {
+            c->idle = 1;        /* sent when due (lproc_loop) */
+            return 0;
+        }
+    }
+    return client_send(p, c, err) == -1 ? -1 : 0;
+}
+
+/* Open loop: send what is due, and say how long until the next one is
+ * (NULL: nothing is waiting for its time). */
+static struct timespec *lproc_due(struct lproc *p, struct timespec *ts,
+                                  char *err, int *rc)
+{
+    uint64_t now = now_ns(), next = UINT64_MAX;
+
+    *rc = 0;
+    for (unsigned i = 0; i < p->n; i++) {
+        struct client *c = &p->cl[i];
+
+        if (!c->idle)
+            continue;
+        if (c->t_due <= now) {
+            if (client_send(p, c, err) == -1) {
+                *rc = -1;
+                return NULL;
+            }
+        } else if (c->t_due < next) {
+            next = c->t_due;
+        }
+    }
+    if (next == UINT64_MAX)
+        return NULL;
+    ts->tv_sec = (time_t)((next - now) / 1000000000u);
+    ts->tv_nsec = (long)((next - now) % 1000000000u);
+    return ts;
+}
+
+static int lproc_loop(struct lproc *p, char *err)
+{
+    struct epoll_event ev[64];
+    int active = (int)p->n;
+    uint64_t t0;
+
+    if (!p->s->connect_per_req)
+        for (unsigned i = 0; i < p->n; i++)
+            if (client_connect(p, &p->cl[i], err) == -1)
+                return -1;
+    /* open loop: client i's requests are due every period from
+     * t0 + i/R, so that together they are R per second, evenly spaced */
+    t0 = now_ns();
+    for (unsigned i = 0; i < p->n; i++) {
+        struct client *c = &p->cl[i];
+
+        if (p->period_ns != 0) {
+            c->t_due = t0 + p->period_ns * c->id / p->s->clients;
+            c->idle = 1;
+        } else if (client_send(p, c, err) == -1) {
+            return -1;
+        }
+    }
+    while (active > 0) {
+        struct timespec ts, *tsp = NULL;
+        int n, rc;
+
+        if (p->period_ns != 0) {
+            tsp = lproc_due(p, &ts, err, &rc);
+            if (rc == -1)
+                return -1;
+        }
+        /* epoll_pwait2: a nanosecond timeout (epoll_wait's is in ms) */
+        n = epoll_pwait2(p->epfd, ev, 64, tsp, NULL);
+        if (n == -1 && errno == EINTR)
+            continue;
+        if (n == -1)
+            return err_sys(err, "epoll_pwait2");
+        for (int i = 0; i < n; i++)
+            if (client_readable(p, ev[i].data.ptr, &active, err) == -1)
+                return -1;
+    }
+    return 0;
+}
+
+/* One load process: never returns. */
+static void lproc_main(struct lproc *p)
+{
+    char err[ERR_LEN] = "";
+    size_t alloc = (p->s->msg_bytes + 7) / 8 * 8;
+    int rc = -1;
+
+    if (p->s->http) {
+        p->resp = srv_http_response(p->s->msg_bytes, &p->resp_len);
+        if (p->resp == NULL) {
+            err_sys(err, "malloc");
+            goto out;
+        }
+        alloc = p->resp_len > LOAD_HTTP_REQ ? p->resp_len : LOAD_HTTP_REQ;
+    }
+
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1) {
+        err_sys(err, "prctl");
+        goto out;
+    }
+    p->cl = calloc(p->n, sizeof(*p->cl));
+    p->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (p->cl == NULL || p->epfd == -1) {
+        err_sys(err, p->cl == NULL ? "calloc" : "epoll_create1");
+        goto out;
+    }
+    for (unsigned i = 0; i < p->n; i++) {
+        p->cl[i].fd = -1;
+        p->cl[i].id = p->first + i;
+        p->cl[i].req = malloc(alloc);
+        p->cl[i].reply = malloc(alloc);
+        if (p->cl[i].req == NULL || p->cl[i].reply == NULL) {
+            err_sys(err, "malloc");
+            goto out;
+        }
+    }
+    rc = lproc_loop(p, err);
+out:
+    if (rc == -1)
+        memcpy(p->slot->err, err, ERR_LEN);
+    _exit(rc == 0 ? 0 : 1);     /* the kernel closes what is left */
+}
+
+/* Reap the load processes; the first error any of them reported. */
+static int reap_all(struct srv *s, const pid_t *pid, unsigned nprocs,
+                    char *err)
+{
+    int failed = 0;
+
+    for (unsigned k = 0; k < nprocs; k++) {
+        int st;
+        pid_t r;
+
+        if (pid[k] <= 0)
+            continue;
+        while ((r = waitpid(pid[k], &st, 0)) == -1 && errno == EINTR)
+            ;
+        if (r == -1)
+            return err_sys(err, "waitpid");
+        if (failed || (WIFEXITED(st) && WEXITSTATUS(st) == 0))
+            continue;
+        failed = 1;
+        if (s->load->slot[k].err[0] != '\0')
+            err_set(err, "load process %u: %s", k, s->load->slot[k].err);
+        else
+            err_set(err, "load process %u died (status 0x%x)", k, st);
+    }
+    return failed ? -1 : 0;
+}
+
+/* Open loop: one client's spacing, C/R seconds (at least 1 ns: a rate
+ * beyond that is as fast as the load goes, still timed from the
+ * schedule); 0 closed loop. */
+static uint64_t load_period_ns(const struct srv *s)
+{
+    uint64_t ns;
+
+    if (s->rate == 0)
+        return 0;
+    ns = (uint64_t)s->clients * 1000000000u / s->rate;
+    return ns > 0 ? ns : 1;
+}
+
+int load_run(struct srv *s, unsigned nprocs, uint64_t warm, uint64_t per,
+             struct tp_counts *c, char *err)
+{
+    pid_t pid[SRV_MAX_LISTENERS] = { 0 };
+    unsigned first = 0;
+    char one = 's';
+    int rc = 0;
+    uint64_t t0 = now_ns();
+
+    if (nprocs > s->clients)
+        nprocs = s->clients;
+    s->load->elapsed_ns = 0;
+    for (unsigned k = 0; k < nprocs; k++) {
+        struct lproc p = {
+            .s = s, .first = first, .warm = warm, .per = per,
+            .period_ns = load_period_ns(s),
+            .n = s->clients / nprocs + (k < s->clients % nprocs),
+            .samples = c->samples_ns, .slot = &s->load->slot[k],
+        };
+
+        memset(p.slot, 0, sizeof(*p.slot));
+        first += p.n;
+        pid[k] = fork();
+        if (pid[k] == -1) {
+            rc = err_sys(err, "fork");
+            break;
+        }
+        if (pid[k] == 0)
+            lproc_main(&p);
+    }
+    if (rc == -1)               /* do not wait for clients never started */
+        for (unsigned k = 0; k < nprocs; k++)
+            if (pid[k] > 0)
+                kill(pid[k], SIGKILL);
+    if (reap_all(s, pid, nprocs, rc == -1 ? (char[ERR_LEN]){ 0 } : err)
+        == -1)
+        rc = -1;
+    s->load->elapsed_ns = now_ns() - t0;
+    c->sent = (uint64_t)s->clients * (warm + per);
+    for (unsigned k = 0; k < nprocs; k++)
+        c->received += s->load->slot[k].replies;
+    c->lost = rc == 0 ? c->sent - c->received : 0;
+    c->nsamples = (uint64_t)s->clients * per;
+    if (write_full(s->stop_wfd, &one, 1, err) == -1)    /* serve() ends */
+        return -1;
+    return rc;
+}
