@@ -183,6 +183,8 @@ static int run_all(const struct bench_config *cfg, const struct transport *tp,
             return rc;
         snprintf(tp_note, NOTE_LEN, "%s", out.note);
         res->facts = out.facts;
+        if (mode != MODE_PACED)
+            res->interval_ns = out.facts.interval_ns;
         if (!out.ok) {
             run_failed(res, r + 1, &out);
             return 0;

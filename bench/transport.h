@@ -111,6 +111,9 @@ struct tp_facts {
     const char *wait;           /* how a waiting side waits: "spin",
                                    "futex", "sem", "block" ... (static) */
     uint64_t clients;           /* servers: concurrent client connections */
+    uint64_t interval_ns;       /* an experiment's own period (timers: the
+                                   timer's interval); the interval_ns
+                                   column when the run is not paced */
 };
 
 /* create() may set ch->refused before returning -1 when the run is not

@@ -29,7 +29,8 @@
  * Latency rows: one round trip = arm the timer and wait for it, so each
  * percentile is the interval plus the lateness: p50 - interval is the
  * typical lateness, p99 - interval the bad case.  The note states the
- * interval and the slack in force.  --timer-us N sets the interval
+ * interval and the slack in force; the row's interval_ns column holds the
+ * interval.  --timer-us N sets the interval
  * (default 1000 us; try 100 and 10000); alarm is always 1 s.  At most 500
  * round trips per run.  This is also the lateness that `--mode paced`
  * reports (it sets the slack to 1 ns for that reason).
@@ -119,6 +120,7 @@ static int timer_create_priv(struct tp_channel *ch, char *err)
     if (slack == -1)
         return err_sys(err, "prctl(PR_GET_TIMERSLACK)");
     format_interval((uint64_t)us * 1000, every, sizeof(every));
+    ch->facts.interval_ns = (uint64_t)us * 1000;
     snprintf(ch->note, NOTE_LEN, "interval %s, timer slack %d ns; "
              "rtt = interval + lateness", every, slack);
     return 0;

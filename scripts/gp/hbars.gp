@@ -10,7 +10,8 @@
 # on an empty top row).
 # data: one line per row: y, then per series s three columns: the value
 # ('-' when none), its colour as an integer 0xRRGGBB, and its label
-# ("quoted", printed at the bar's end).
+# ("quoted"; drawn by labels.gp, one `set label` per bar, at the bar's
+# end: right of it when the value is at or above base, left when below).
 load gpdir.'/common.gp'
 set logscale x 10
 set format x '%g'
@@ -34,11 +35,10 @@ lo(v) = v < base ? v : base
 hi(v) = v < base ? base : v
 cmd = "plot for [s in series] data using (hi(column(3*s-1))):($1 + off(s+0)):(lo(column(3*s-1))):" . \
       "(hi(column(3*s-1))):($1 + off(s+0) - half):($1 + off(s+0) + half):(column(3*s)) " . \
-      "with boxxyerror fs solid 0.8 border lc rgb '#333333' lc rgb variable notitle, " . \
-      "for [s in series] data using (column(3*s-1) >= base ? column(3*s-1) * 1.06 : NaN):($1 + off(s+0)):" . \
-      "(stringcolumn(3*s+1)) with labels left boxed font ',9' notitle, " . \
-      "for [s in series] data using (column(3*s-1) < base ? column(3*s-1) / 1.06 : NaN):($1 + off(s+0)):" . \
-      "(stringcolumn(3*s+1)) with labels right boxed font ',9' notitle"
+      "with boxxyerror fs solid 0.8 border lc rgb '#333333' lc rgb variable notitle"
+# Each bar's label, at its end, as a `set label` of its own (labels.gp):
+# a labels plot with no point in it crashes gnuplot 5.4 on a one-line file.
+load datadir.'/labels.gp'
 do for [k=1:legend_n] {
     cmd = cmd . sprintf(", NaN with boxes fs solid 0.8 lc rgb '%s' title value('legend_title_%d')", \
                         value(sprintf('legend_colour_%d', k)), k)

@@ -15,7 +15,8 @@
                                    ("TRANSPORTS|SIZES BYTES ITERATIONS
                                    WARMUP REPS TIMEOUT|MODE [INTERVAL]",
                                    MODE "servers CLIENTS" for the server
-                                   family)
+                                   family, "all OPTION..." for a group
+                                   with options of its own)
   sweep.py failed CSV              exit 1 when a row failed, else 0
   sweep.py json CSV ENV_JSON COMMAND SWEEP_JSON
                                    results.json on stdout
@@ -180,7 +181,9 @@ def plan(lines, placements, quick, seconds):
         if len(p) != 6 or not m:
             raise ValueError(f"not a group: {line.strip()}")
         g = {"mode": m[0]}
-        if len(m) > 1:          # "paced INTERVAL", "servers CLIENTS WORKLOAD"
+        if m[0] == "all" and len(m) > 1:    # "all OPTION...": --timer-us N
+            g["options"] = " ".join(m[1:])
+        elif len(m) > 1:        # "paced INTERVAL", "servers CLIENTS WORKLOAD"
             g["clients" if m[0] == "servers" else "interval"] = m[1]
         if m[0] == "servers" and len(m) > 2:
             g["workload"] = m[2]
