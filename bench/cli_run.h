@@ -46,7 +46,10 @@ struct run_opts {
     enum out_format format;
     const char *output, *csv, *json;
     const char *samples;                /* --samples FILE */
-    const char *baseline;               /* --baseline T: the verdict's */
+    const char *baseline;               /* --baseline T: the verdict's
+                                           and the table's "x T" */
+    enum table_sort sort;               /* --sort KEY (table only);
+                                           TABLE_STREAM without it */
     int counters;                       /* --counters: all of them */
     int guard;                          /* --guard: calibrate around each
                                            transport (bench/guard.h) */

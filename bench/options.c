@@ -357,6 +357,12 @@ static void set_baseline(struct run_opts *o, const char *arg)
     o->baseline = arg;
 }
 
+static void set_sort(struct run_opts *o, const char *arg)
+{
+    if (table_parse_sort(arg, &o->sort) == -1)
+        cli_usage_error("--sort: '%s' is not %s", arg, table_sort_words);
+}
+
 static void set_guard(struct run_opts *o, const char *arg)
 {
     (void)arg;
@@ -465,6 +471,7 @@ static const struct core_option {
     { "json", required_argument, set_json },
     { "samples", required_argument, set_samples },
     { "baseline", required_argument, set_baseline },
+    { "sort", required_argument, set_sort },
     { "counters", no_argument, set_counters },
     { "guard", no_argument, set_guard },
     { "quiet", no_argument, set_quiet },
@@ -543,6 +550,9 @@ void run_options_parse(int argc, char **argv, struct run_opts *o, int single)
         }
     }
     free(longopts);
+    if (o->sort != TABLE_STREAM && o->format != OUT_TABLE)
+        cli_usage_error("--sort orders the table only: CSV and JSON rows "
+                        "keep the order of the run");
     if (o->interval_set && !(o->modes & (1 << MODE_PACED)))
         cli_usage_error("--interval applies to paced mode only (add --mode "
                         "paced)");

@@ -294,7 +294,7 @@ void output_begin(struct output *o, FILE *fp, enum out_format format,
     memset(o, 0, sizeof(*o));
     o->fp = fp;
     o->format = format;
-    o->last_mode = -1;
+    o->printed_mode = -1;
     if (format == OUT_SAMPLES) {
         fputs(SAMPLES_HEADER, fp);
     } else if (format == OUT_CSV) {
@@ -320,25 +320,48 @@ void output_begin(struct output *o, FILE *fp, enum out_format format,
     fflush(fp);
 }
 
-static void table_header(FILE *fp, enum tp_mode mode)
+/* The "x pipe" column's heading and width; width 0: no such column. */
+static int ratio_heading(const struct output *o, char *out, size_t len)
 {
+    int w;
+
+    out[0] = '\0';
+    if (!o->ratio_column)
+        return 0;
+    snprintf(out, len, "x %s", table_baseline(&o->table));
+    w = (int)strlen(out);
+    return w < 7 ? 7 : w;
+}
+
+static void table_header(const struct output *o, enum tp_mode mode)
+{
+    FILE *fp = o->fp;
+    char ratio[64];
+    int w = ratio_heading(o, ratio, sizeof(ratio));
+
     if (mode == MODE_THROUGHPUT)
         fprintf(fp, "\nTHROUGHPUT  (MB = 10^6 bytes; median of the reps; "
-                    "CPU, ctxsw, syscalls: both processes)\n"
-                    "%-26s %6s %-7s %10s %6s %12s %10s %10s %9s %9s %s\n",
-                "transport", "size", "place", "MB/s", "+-95%", "msgs/s",
-                "CPU ns/msg", "CPU ms/MB", "ctxsw/msg", "sysc/msg",
-                "verified");
+                    "CPU, ctxsw, syscalls: both processes%s)\n",
+                w ? "; x = MB/s in times the baseline's" : "");
     else
         fprintf(fp, "\n%s  (round trip in ns, median of the reps; "
                     "one-way = RTT/2; CPU, ctxsw, syscalls per round "
-                    "trip)\n"
-                    "%-26s %6s %-7s %8s %8s %8s %8s %8s %9s %8s %6s "
-                    "%10s %9s %9s %s\n",
+                    "trip%s)\n",
                 mode == MODE_PACED ? "PACED (one round trip per interval, "
                                      "see the note)"
                                    : "LATENCY",
-                "transport", "size", "place", "min", "p50", "p90", "p99",
+                w ? "; x = the baseline's p50 over this one's" : "");
+    fprintf(fp, "%-26s %6s %-7s ", "transport", "size", "place");
+    if (w)
+        fprintf(fp, "%*s ", w, ratio);
+    if (mode == MODE_THROUGHPUT)
+        fprintf(fp, "%10s %6s %12s %10s %10s %9s %9s %s\n",
+                "MB/s", "+-95%", "msgs/s",
+                "CPU ns/msg", "CPU ms/MB", "ctxsw/msg", "sysc/msg",
+                "verified");
+    else
+        fprintf(fp, "%8s %8s %8s %8s %8s %9s %8s %6s %10s %9s %9s %s\n",
+                "min", "p50", "p90", "p99",
                 "p99.9", "max", "one-way", "+-95%", "CPU ns/RT", "ctxsw/RT",
                 "sysc/RT", "verified");
 }
@@ -418,7 +441,9 @@ static void table_pct(const struct bench_result *r, int k, double p,
         snprintf(out, 16, "%.0f", r->rtt_ns[k]);
 }
 
-static void table_row(FILE *fp, const struct bench_result *r)
+/* One row; ratio_w > 0: the "x pipe" column, that wide. */
+static void table_row(FILE *fp, const struct bench_result *r,
+                      const char *ratio, int ratio_w)
 {
     char size[32], ctxsw[32], sysc[32], ci[32];
 
@@ -427,6 +452,8 @@ static void table_row(FILE *fp, const struct bench_result *r)
     else
         format_size(r->size_bytes, size, sizeof(size));
     fprintf(fp, "%-26s %6s %-7s ", r->tp->name, size, r->placement);
+    if (ratio_w > 0)
+        fprintf(fp, "%*s ", ratio_w, ratio);
     if (r->status != RES_OK) {
         fprintf(fp, "%s: %s\n", r->status == RES_NA ? "n/a" : "FAILED",
                 r->reason);
@@ -491,6 +518,50 @@ static void table_counters_missing(const struct output *o)
         fprintf(o->fp, "counters: %s\n", why);
 }
 
+/* Print one row of the table, with the heading of its mode when the mode
+ * changes. */
+static void table_print(struct output *o, const struct bench_result *r)
+{
+    char ratio[32], heading[64];
+    int w = ratio_heading(o, heading, sizeof(heading));
+
+    if (o->printed == 0)
+        table_counters_missing(o);
+    if (o->printed_mode != (int)r->mode)
+        table_header(o, r->mode);
+    o->printed_mode = (int)r->mode;
+    table_ratio(&o->table, r, ratio, sizeof(ratio));
+    table_row(o->fp, r, ratio, w);
+    if (o->counters && r->status == RES_OK)
+        table_counters(o->fp, r);
+    o->printed++;
+}
+
+/* The rows held for --sort, in its order. */
+static void table_print_held(struct output *o)
+{
+    table_order(&o->table);
+    for (size_t i = 0; i < o->table.nheld; i++)
+        table_print(o, &o->table.held[i]);
+    o->table.nheld = 0;
+}
+
+static void table_add(struct output *o, const struct bench_result *r)
+{
+    verdict_add(&o->verdict, r);
+    table_see(&o->table, r);
+    if (o->table.sort != TABLE_STREAM) {
+        if (table_hold(&o->table, r) == 0)
+            return;
+        fprintf(o->fp, "(--sort: out of memory; the rows in the order of "
+                       "the run from here)\n");
+        o->table.sort = TABLE_RUN;
+        table_print_held(o);
+        o->table.sort = TABLE_STREAM;
+    }
+    table_print(o, r);
+}
+
 void output_row(struct output *o, const struct bench_result *r)
 {
     struct fields f;
@@ -498,15 +569,7 @@ void output_row(struct output *o, const struct bench_result *r)
     if (o->format == OUT_SAMPLES)
         return;
     if (o->format == OUT_TABLE) {
-        if (o->rows == 0)
-            table_counters_missing(o);
-        if (o->last_mode != (int)r->mode)
-            table_header(o->fp, r->mode);
-        o->last_mode = (int)r->mode;
-        table_row(o->fp, r);
-        if (o->counters && r->status == RES_OK)
-            table_counters(o->fp, r);
-        verdict_add(&o->verdict, r);
+        table_add(o, r);
     } else {
         row_fields(r, &f);
         if (o->format == OUT_JSON)
@@ -536,8 +599,20 @@ int output_end(struct output *o, char *err)
 {
     if (o->format == OUT_JSON)
         fputs(o->rows ? "\n  ]\n}\n" : "]\n}\n", o->fp);
-    if (o->format == OUT_TABLE)
+    if (o->format == OUT_TABLE) {
+        size_t late;
+
+        table_print_held(o);
+        late = o->ratio_column ? table_late(&o->table) : 0;
+        if (late > 0)
+            fprintf(o->fp, "\n(x %s: %zu row%s measured before %s's row of "
+                           "the same cell, so without a ratio; --sort run "
+                           "prints the table at the end with every ratio)\n",
+                    table_baseline(&o->table), late, late == 1 ? " was" :
+                    "s were", table_baseline(&o->table));
         verdict_print(o->fp, &o->verdict);
+        table_free(&o->table);
+    }
     if (fflush(o->fp) == EOF || ferror(o->fp))
         return err_sys(err, "write");
     return 0;

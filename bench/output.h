@@ -1,6 +1,7 @@
 /* output.h - results as a human table, CSV or JSON (stable columns).
  * Rows are written as they come, so a long sweep's file is usable even
- * before it ends; output_end() closes the JSON document. */
+ * before it ends; output_end() closes the JSON document.  The table alone
+ * may be held to the end instead, to be sorted (bench/table.h). */
 #ifndef IPCLAB_OUTPUT_H
 #define IPCLAB_OUTPUT_H
 
@@ -8,6 +9,7 @@
 
 #include "harness.h"
 #include "sysinfo.h"
+#include "table.h"
 #include "verdict.h"
 
 /* OUT_SAMPLES: --samples FILE, the raw round trips (bench/samples.h):
@@ -19,13 +21,22 @@ struct output {
     FILE *fp;
     enum out_format format;
     unsigned rows;
-    int last_mode;              /* table: print a header when it changes */
     int counters;               /* table: every counter of a row on lines
                                    of its own (--counters); set it after
                                    output_begin() */
     struct verdict verdict;     /* table: printed by output_end(); set
                                    verdict.baseline after output_begin()
                                    (NULL: pipe) */
+    struct table table;         /* table: its order (table.sort, TABLE_
+                                   STREAM: as the rows come) and the
+                                   baseline of its ratios (table.baseline,
+                                   NULL: pipe); set them after
+                                   output_begin() */
+    int ratio_column;           /* table: the "x BASELINE" column; set it
+                                   after output_begin() */
+    int printed_mode;           /* table: the mode of the last row printed,
+                                   -1 before the first */
+    unsigned printed;           /* table: rows printed */
 };
 
 /* The CSV columns, in order (also the keys of a JSON row). */

@@ -78,7 +78,7 @@ static void out_check(struct out_file *f)
  * file that cannot be written is a usage error now, not after the sweep. */
 static unsigned open_outputs(struct run_opts *o, struct out_file *f,
                              const struct sysinfo_meta *meta,
-                             const char *command)
+                             const char *command, int ratio_column)
 {
     char name[PATH_MAX + 16];
     unsigned n = 0;
@@ -107,6 +107,9 @@ static unsigned open_outputs(struct run_opts *o, struct out_file *f,
         output_begin(&f[i].out, f[i].fp, f[i].format, meta, command, &o->cfg);
         f[i].out.counters = o->counters;
         f[i].out.verdict.baseline = o->baseline;
+        f[i].out.table.baseline = o->baseline;
+        f[i].out.table.sort = o->sort;
+        f[i].out.ratio_column = ratio_column;
         if (f[i].format == OUT_SAMPLES)
             o->cfg.samples = f[i].fp;   /* the harness writes to it */
         out_check(&f[i]);
@@ -237,6 +240,19 @@ static int cell_shown(const struct selection *s, unsigned t,
            res.code != CODE_MODE_NOT_APPLICABLE;
 }
 
+/* The table's "x T" column when the baseline T is one of the run's
+ * transports, and not the only one. */
+static int baseline_selected(const struct run_opts *o,
+                             const struct selection *s)
+{
+    const char *base = o->baseline != NULL ? o->baseline : "pipe";
+
+    for (unsigned t = 0; t < s->n && s->n > 1; t++)
+        if (strcmp(s->tp[t]->name, base) == 0)
+            return 1;
+    return 0;
+}
+
 /* ---- the loop ----------------------------------------------------------- */
 
 struct sweep {
@@ -316,8 +332,10 @@ static void sweep_cell(struct sweep *w, unsigned t, enum tp_mode mode,
         rc = bench_run(&o->cfg, tp, mode, size, &res, err);
         if (rc == BENCH_INTERRUPTED)
             sweep_interrupted(w);
-        if (rc == -1)
+        if (rc == -1) {
+            close_outputs(w->outs, w->nouts);   /* a sorted table's rows */
             cli_die(err);
+        }
         w->k++;
         if (w->guarded && w->nheld < w->maxheld)
             w->held[w->nheld++] = res;  /* out when the guard has said */
@@ -422,7 +440,8 @@ int sweep_run(struct run_opts *o, const struct selection *s, int argc,
 
     if (sysinfo_collect(&meta, err) == -1)
         cli_die(err);
-    w.nouts = open_outputs(o, w.outs, &meta, command);
+    w.nouts = open_outputs(o, w.outs, &meta, command,
+                           baseline_selected(o, s));
     w.total = sweep_total(o, s);
     if (!o->quiet)
         say_estimate(o, w.total);

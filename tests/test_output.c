@@ -1,6 +1,7 @@
 /* test_output.c - CSV and JSON writers: what they write parses back. */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
+#include <criterion/parameterized.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -293,4 +294,259 @@ Test(output, table_shows_percentiles_only_with_enough_round_trips)
     cr_expect(strstr(buf, "    1000     1100     1200     1300     1400"
                           "      1500        -") != NULL, "%s", buf);
     free(buf);
+}
+
+/* ---- the "x pipe" column and --sort (bench/table.h) ------------------- */
+
+struct ratio_case {
+    double x;
+    char text[16];
+};
+
+ParameterizedTestParameters(output, ratio_has_two_significant_digits)
+{
+    static struct ratio_case cases[] = {
+        { 1.0, "1.0x" }, { 20.0, "20x" }, { 170.4, "170x" },
+        { 1234, "1200x" }, { 3.14159, "3.1x" }, { 9.96, "10x" },
+        { 0.523, "0.52x" }, { 0.999, "1.0x" }, { 0.0456, "0.046x" },
+        { 0, "" }, { -1, "" },
+    };
+    return cr_make_param_array(struct ratio_case, cases,
+                               sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct ratio_case *c, output,
+                  ratio_has_two_significant_digits)
+{
+    char out[32];
+
+    table_format_ratio(c->x, out, sizeof(out));
+    cr_expect_str_eq(out, c->text, "%g", c->x);
+}
+
+static const struct transport slow_tp = { .name = "slow", .family = TP_IPC,
+                                          .summary = "t" };
+
+/* A synthetic row: ok, `figure` as the main figure (MB/s, or RTT p50 in
+ * ns), `cpu` ns per message. */
+static struct bench_result fig_row(const struct transport *tp,
+                                   enum tp_mode mode, size_t size,
+                                   double figure, double cpu)
+{
+    struct bench_result r = sample_row(mode);
+
+    r.tp = tp;
+    r.size_bytes = size;
+    r.median = figure;
+    r.mb_per_s = figure;
+    r.rtt_ns[LAT_P50] = figure;
+    r.cpu_ns_per_msg = cpu;
+    r.note[0] = '\0';
+    return r;
+}
+
+/* The table of rows[] in this order, with the ratio column. */
+static char *table_of(const struct bench_result *rows, size_t n,
+                      enum table_sort sort)
+{
+    char *buf = NULL, err[ERR_LEN];
+    size_t len = 0;
+    FILE *fp = open_memstream(&buf, &len);
+    struct output o;
+
+    cr_assert_not_null(fp);
+    output_begin(&o, fp, OUT_TABLE, NULL, NULL, NULL);
+    o.ratio_column = 1;
+    o.table.sort = sort;
+    for (size_t i = 0; i < n; i++)
+        output_row(&o, &rows[i]);
+    cr_assert_eq(output_end(&o, err), 0);
+    fclose(fp);
+    return buf;
+}
+
+/* The "x pipe" cell of a transport's row at 4K spread in the table of
+ * one mode, or NULL when the row is missing. */
+static const char *ratio_in(const char *table, const char *name,
+                            const char *size, char out[16])
+{
+    char prefix[64];
+    const char *p;
+
+    snprintf(prefix, sizeof(prefix), "\n%-26s %6s %-7s ", name, size,
+             "spread");
+    p = strstr(table, prefix);
+    if (p == NULL)
+        return NULL;
+    p += strlen(prefix);
+    if (sscanf(p, "%15s", out) != 1 || strchr(out, 'x') == NULL)
+        out[0] = '\0';          /* the next column, not a ratio */
+    return out;
+}
+
+/* The baseline's row is 1.0x; a faster transport is above 1, a slower
+ * one below, in throughput (MB/s over pipe's) and in latency (pipe's p50
+ * over this one's); a failed row and a cell without pipe have none. */
+Test(output, ratio_column_is_one_for_the_baseline_and_above_for_faster)
+{
+    struct bench_result rows[] = {
+        fig_row(&fast_tp, MODE_THROUGHPUT, 4096, 3100, 500),
+        fig_row(&pipe_tp, MODE_THROUGHPUT, 4096, 1000, 900),
+        fig_row(&slow_tp, MODE_THROUGHPUT, 4096, 523, 2000),
+        fig_row(&fast_tp, MODE_THROUGHPUT, 65536, 9000, 500),
+        fig_row(&fast_tp, MODE_LATENCY, 4096, 100, 250),
+        fig_row(&pipe_tp, MODE_LATENCY, 4096, 2000, 4000),
+        fig_row(&slow_tp, MODE_LATENCY, 4096, 3000, 4000),
+    };
+    char *tab, *lat, x[16];
+
+    rows[6].status = RES_FAILED;
+    strcpy(rows[6].reason, "run 1: timeout");
+    tab = table_of(rows, sizeof(rows) / sizeof(rows[0]), TABLE_RUN);
+    lat = strstr(tab, "LATENCY");
+    cr_assert_not_null(lat, "%s", tab);
+    cr_expect(strstr(tab, "x pipe") != NULL, "no heading: %s", tab);
+    cr_expect_str_eq(ratio_in(tab, "pipe", "4K", x), "1.0x", "%s", tab);
+    cr_expect_str_eq(ratio_in(tab, "fast", "4K", x), "3.1x", "%s", tab);
+    cr_expect_str_eq(ratio_in(tab, "slow", "4K", x), "0.52x", "%s", tab);
+    cr_expect_str_eq(ratio_in(tab, "fast", "64K", x), "", "no pipe: %s",
+                     tab);
+    cr_expect_str_eq(ratio_in(lat, "pipe", "4K", x), "1.0x", "%s", lat);
+    cr_expect_str_eq(ratio_in(lat, "fast", "4K", x), "20x", "%s", lat);
+    cr_expect_str_eq(ratio_in(lat, "slow", "4K", x), "", "failed: %s", lat);
+    cr_expect(strstr(lat, "\nslow                           4K spread  "
+                          "        FAILED: run 1: timeout") != NULL,
+              "%s", lat);
+    free(tab);
+}
+
+/* Streamed (no --sort), a row measured before pipe's has no ratio, and
+ * the table says how many such rows there were and what fills them. */
+Test(output, streamed_table_says_which_rows_came_before_the_baseline)
+{
+    struct bench_result rows[] = {
+        fig_row(&fast_tp, MODE_THROUGHPUT, 4096, 3100, 500),
+        fig_row(&pipe_tp, MODE_THROUGHPUT, 4096, 1000, 900),
+        fig_row(&slow_tp, MODE_THROUGHPUT, 4096, 523, 2000),
+    };
+    char *tab = table_of(rows, 3, TABLE_STREAM), x[16];
+
+    cr_expect_str_eq(ratio_in(tab, "fast", "4K", x), "", "%s", tab);
+    cr_expect_str_eq(ratio_in(tab, "pipe", "4K", x), "1.0x", "%s", tab);
+    cr_expect_str_eq(ratio_in(tab, "slow", "4K", x), "0.52x", "%s", tab);
+    cr_expect(strstr(tab, "(x pipe: 1 row was measured before pipe's row")
+              != NULL, "%s", tab);
+    free(tab);
+    tab = table_of(rows + 1, 2, TABLE_STREAM);      /* pipe first */
+    cr_expect_null(strstr(tab, "measured before"), "%s", tab);
+    free(tab);
+}
+
+/* --baseline T: the column is "x T", and T's row is the 1.0x. */
+Test(output, ratio_column_follows_the_baseline)
+{
+    struct bench_result rows[] = {
+        fig_row(&pipe_tp, MODE_LATENCY, 4096, 2000, 900),
+        fig_row(&fast_tp, MODE_LATENCY, 4096, 100, 500),
+    };
+    char *buf = NULL, err[ERR_LEN], x[16];
+    size_t len = 0;
+    FILE *fp = open_memstream(&buf, &len);
+    struct output o;
+
+    cr_assert_not_null(fp);
+    output_begin(&o, fp, OUT_TABLE, NULL, NULL, NULL);
+    o.ratio_column = 1;
+    o.table.baseline = o.verdict.baseline = "fast";
+    o.table.sort = TABLE_RUN;
+    output_row(&o, &rows[0]);
+    output_row(&o, &rows[1]);
+    cr_assert_eq(output_end(&o, err), 0);
+    fclose(fp);
+    cr_expect(strstr(buf, " x fast ") != NULL, "%s", buf);
+    cr_expect_str_eq(ratio_in(buf, "fast", "4K", x), "1.0x", "%s", buf);
+    cr_expect_str_eq(ratio_in(buf, "pipe", "4K", x), "0.050x", "%s", buf);
+    free(buf);
+}
+
+struct sort_case {
+    enum table_sort sort;
+    char order[8][16];          /* the rows' "name size", top to bottom */
+};
+
+/* Two cells of throughput and one of latency; the run measured them in
+ * the order of rows[] below. */
+static size_t sort_rows(struct bench_result *rows)
+{
+    size_t n = 0;
+
+    rows[n++] = fig_row(&slow_tp, MODE_THROUGHPUT, 4096, 500, 100);
+    rows[n++] = fig_row(&slow_tp, MODE_THROUGHPUT, 64, 50, 100);
+    rows[n++] = fig_row(&pipe_tp, MODE_THROUGHPUT, 4096, 1000, 900);
+    rows[n++] = fig_row(&pipe_tp, MODE_THROUGHPUT, 64, 40, 900);
+    rows[n++] = fig_row(&fast_tp, MODE_THROUGHPUT, 4096, 3000, 500);
+    rows[n] = fig_row(&fast_tp, MODE_THROUGHPUT, 64, 0, 0);
+    rows[n].status = RES_FAILED;        /* failed: last of its cell */
+    strcpy(rows[n++].reason, "crashed");
+    rows[n++] = fig_row(&slow_tp, MODE_LATENCY, 4096, 3000, 700);
+    rows[n++] = fig_row(&fast_tp, MODE_LATENCY, 4096, 100, 800);
+    return n;
+}
+
+ParameterizedTestParameters(output, sort_orders_the_table_as_documented)
+{
+    static struct sort_case cases[] = {
+        { TABLE_RUN, { "slow 4K", "slow 64", "pipe 4K", "pipe 64", "fast 4K",
+                       "fast 64", "slow 4K", "fast 4K" } },
+        { TABLE_NAME, { "fast 4K", "fast 64", "pipe 4K", "pipe 64",
+                        "slow 4K", "slow 64", "fast 4K", "slow 4K" } },
+        /* per mode, size, placement (sizes in the run's order) */
+        { TABLE_SPEED, { "fast 4K", "pipe 4K", "slow 4K", "slow 64",
+                         "pipe 64", "fast 64", "fast 4K", "slow 4K" } },
+        { TABLE_CPU, { "slow 4K", "fast 4K", "pipe 4K", "slow 64", "pipe 64",
+                       "fast 64", "slow 4K", "fast 4K" } },
+    };
+    return cr_make_param_array(struct sort_case, cases,
+                               sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct sort_case *c, output,
+                  sort_orders_the_table_as_documented)
+{
+    struct bench_result rows[8];
+    size_t n = sort_rows(rows);
+    char *tab = table_of(rows, n, c->sort), *save = NULL, *line;
+    size_t k = 0;
+
+    for (line = strtok_r(tab, "\n", &save); line != NULL;
+         line = strtok_r(NULL, "\n", &save)) {
+        char name[32], size[16], got[48];
+
+        if (strncmp(line, "fast ", 5) != 0 && strncmp(line, "pipe ", 5) &&
+            strncmp(line, "slow ", 5))
+            continue;           /* headings, the verdict */
+        cr_assert_eq(sscanf(line, "%31s %15s", name, size), 2, "%s", line);
+        snprintf(got, sizeof(got), "%s %s", name, size);
+        cr_assert_lt(k, n, "more rows than given: %s", line);
+        cr_expect_str_eq(got, c->order[k], "--sort %d, row %zu", c->sort, k);
+        k++;
+    }
+    cr_expect_eq(k, n);
+    free(tab);
+}
+
+/* What --sort accepts, and nothing else. */
+Test(output, sort_keys_parse)
+{
+    enum table_sort k = TABLE_STREAM;
+
+    cr_expect_eq(table_parse_sort("speed", &k), 0);
+    cr_expect_eq(k, TABLE_SPEED);
+    cr_expect_eq(table_parse_sort("cpu", &k), 0);
+    cr_expect_eq(k, TABLE_CPU);
+    cr_expect_eq(table_parse_sort("name", &k), 0);
+    cr_expect_eq(table_parse_sort("run", &k), 0);
+    cr_expect_eq(k, TABLE_RUN);
+    cr_expect_eq(table_parse_sort("fast", &k), -1);
+    cr_expect_eq(table_parse_sort("", &k), -1);
 }
