@@ -183,6 +183,11 @@ int shm_ring_setup(struct tp_channel *ch, struct shm_ring *sr, char *err)
                            align_up(ring_region_bytes(sr->ring_bytes),
                                     RING_ALIGN);
     format_size(sr->ring_bytes, ring, sizeof(ring));
+    ch->facts.ring_bytes = sr->ring_bytes;
+    ch->facts.wait = wait_names[sr->how.kind];
+    ch->facts.records_per_msg =
+        sr->in_place || ch->msg_bytes <= sr->chunk_bytes
+            ? 1 : (ch->msg_bytes + sr->chunk_bytes - 1) / sr->chunk_bytes;
     if (ch->same_cpu && sr->how.kind == SHM_WAIT_SPIN)
         snprintf(ch->note, NOTE_LEN, "same CPU: spin yields "
                                      "(sched_yield), no busy-poll");

@@ -257,23 +257,46 @@ static int run_for_declaration(const struct transport *tp,
 }
 
 /* How far a measurement may be from the declaration: one call per
- * message, and a quarter more for the sleeps and wake-ups a side on one
- * CPU may or may not need per message (1.03-1.05 seen in CI for the sem
- * and eventfd rings and io_uring's receiver, declared 0 or 1). */
-#define DECL_SLACK 1.25
+ * message, as #13 asks, plus the waits.  The declaration is the calls a
+ * side makes when nobody waits; a side that waits in a call of its own
+ * (a ring's futex, sem or eventfd; io_uring_enter, which liburing may
+ * enter again when the completion is not there yet) makes up to one more
+ * each time it sleeps, and its peer one more to wake it; each sleep is a
+ * voluntary context switch that rusage counts.  On one CPU whether a side sleeps per message is the
+ * scheduler's call (sysv_shm/sem's receiver measured 1.03 against 0), so
+ * those transports may go over by their measured sleeps per message; a
+ * transport that waits inside its data call (a pipe's read) gets no
+ * allowance, and a split write is still one call too many. */
+static double waits_of(const struct bench_result *r, int side)
+{
+    static const char *const own_call[] = { "futex", "sem", "eventfd",
+                                            "io_uring" };
+    const char *w = r->facts.wait;
 
-/* One side against the declaration: within DECL_SLACK per message.  Latency
- * mode: a side sends one message and receives one per round trip. */
+    if (w == NULL || !(r->ru_sides & (1u << side)))
+        return 0;
+    for (size_t i = 0; i < sizeof(own_call) / sizeof(own_call[0]); i++)
+        if (strcmp(w, own_call[i]) == 0)
+            return r->ru_per_msg[side][RU_VCSW];
+    return 0;
+}
+
+/* One side against the declaration: within `slack` per message (or round
+ * trip) below, and `slack` plus the waits above: the side's own sleeps
+ * (its wait call) and its peer's (each one a wake-up call this side
+ * makes: sysv_shm/futex/in-place's producer measured 1.047 calls per
+ * message on one CPU, declared 0, its consumer asleep for each). */
 static void expect_declared(const struct transport *tp,
                             const struct bench_result *r, int side,
                             double declared, double slack, const char *what)
 {
     double got = syscalls_of(r, side);
+    double waits = waits_of(r, side) + waits_of(r, !side);
 
-    cr_expect(got >= declared - slack && got <= declared + slack,
-              "%s at %zu B, %s: %.3f syscalls per %s, declared %.0f",
-              tp->name, r->size_bytes, side ? "consumer" : "producer", got,
-              what, declared);
+    cr_expect(got >= declared - slack && got <= declared + slack + waits,
+              "%s at %zu B, %s: %.3f syscalls per %s, declared %.0f "
+              "(+ %.3f waits)", tp->name, r->size_bytes,
+              side ? "consumer" : "producer", got, what, declared, waits);
 }
 
 Test(counters, every_transport_makes_the_syscalls_it_declares,
@@ -306,14 +329,14 @@ Test(counters, every_transport_makes_the_syscalls_it_declares,
             for (int side = 0; side < 2; side++)
                 if (r.ru_sides & (1u << side))
                     expect_declared(tp, &r, side, send + recv,
-                                    2 * DECL_SLACK, "round trip");
+                                    2.0, "round trip");
         } else if (tp->custom != NULL) {    /* one process does both */
-            expect_declared(tp, &r, ROLE_PRODUCER, send + recv, DECL_SLACK,
+            expect_declared(tp, &r, ROLE_PRODUCER, send + recv, 1.0,
                             "event");
         } else {
-            expect_declared(tp, &r, ROLE_PRODUCER, send, DECL_SLACK,
+            expect_declared(tp, &r, ROLE_PRODUCER, send, 1.0,
                             "message");
-            expect_declared(tp, &r, ROLE_CONSUMER, recv, DECL_SLACK,
+            expect_declared(tp, &r, ROLE_CONSUMER, recv, 1.0,
                             "message");
         }
     }

@@ -130,6 +130,25 @@ Test(shm, tiny_ring_chunks_messages_across_its_end, .timeout = 60)
             tu_assert_moves_every_byte(names[n], sizes[i]);
 }
 
+/* The row says what ring it ran on (#11's data contract): ring_bytes, the
+ * wait, and how many records a message took (5000 B in a 4 KiB ring:
+ * records of at most a quarter of it, 1 KiB, so 5; in place: 1). */
+Test(shm, the_row_states_its_ring_wait_and_records, .timeout = 60)
+{
+    struct bench_result res;
+
+    set_ring_bytes(4096);
+    tu_run("sysv_shm/sem", MODE_THROUGHPUT, 5000, &res);
+    cr_assert_eq(res.status, RES_OK, "%s", res.reason);
+    cr_expect_eq(res.facts.ring_bytes, 4096);
+    cr_expect_str_eq(res.facts.wait, "sem");
+    cr_expect_eq(res.facts.records_per_msg, 5);
+    tu_run("mmap_anon/futex/in-place", MODE_THROUGHPUT, 1500, &res);
+    cr_assert_eq(res.status, RES_OK, "%s", res.reason);
+    cr_expect_str_eq(res.facts.wait, "futex");
+    cr_expect_eq(res.facts.records_per_msg, 1);
+}
+
 Test(shm, tiny_ring_in_place_pads_the_end, .timeout = 60)
 {
     set_ring_bytes(4096);
