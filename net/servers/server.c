@@ -29,7 +29,7 @@
  * Options: --clients LIST (one row per count), --workers N
  * (prefork, pool, epoll-threads), --pool-queue N, --load-procs N,
  * --workload keepalive|connect, --rate R (open loop; 0 closed),
- * --proto echo|http, --connect HOST[:PORT] (connect.c: no server is
+ * --slow-client MS (load.c), --proto echo|http, --connect HOST[:PORT] (connect.c: no server is
  * started here, no consumer is forked; the load runs against
  * `ipclab serve --model MODEL` on HOST).
  *
@@ -126,6 +126,17 @@ static const struct tp_option srv_rate_option = {
     .max = 10000000, .applies = "server/*",
 };
 TRANSPORT_OPTION(srv_rate_option);
+
+static unsigned long srv_slow_ms_opt;   /* 0: no slow client */
+static const struct tp_option srv_slow_option = {
+    .name = "slow-client", .type = OPT_UINT, .value = &srv_slow_ms_opt,
+    .arg = "MS", .help = "server/*: the last client sends half of each "
+                         "request, waits MS ms, sends the rest; its round "
+                         "trips are left out of the percentiles (default 0: "
+                         "none)",
+    .max = 10000, .applies = "server/*",
+};
+TRANSPORT_OPTION(srv_slow_option);
 
 static const char *const srv_proto_choices[] = { "echo", "http", NULL };
 static int srv_proto_opt;       /* 0 echo, 1 http */
@@ -321,6 +332,11 @@ static int srv_setup(struct tp_channel *ch, struct srv *s,
         return err_set(err, "SO_REUSEPORT groups are for TCP and UDP "
                        "sockets, not Unix ones");
     }
+    if (s->slow_ns != 0 && s->clients < 2) {
+        ch->refused = TP_REFUSED_OVER_LIMIT;
+        return err_set(err, "--slow-client needs 2 clients or more: the "
+                       "others are the ones measured");
+    }
     if (ch->messages < 2 * (uint64_t)s->clients) {
         ch->refused = TP_REFUSED_OVER_LIMIT;
         return err_set(err, "%u clients need --iterations %u or more "
@@ -348,15 +364,18 @@ static void srv_note(struct tp_channel *ch, const struct srv *s)
 {
     unsigned long procs = srv_load_procs_opt < s->clients
                               ? srv_load_procs_opt : s->clients;
-    char loop[48];
+    char loop[48], slow[40] = "";
 
     if (s->rate != 0)
         snprintf(loop, sizeof(loop), "open loop %llu req/s",
                  (unsigned long long)s->rate);
     else
         snprintf(loop, sizeof(loop), "closed loop");
-    snprintf(ch->note, NOTE_LEN, "%u client%s, %lu load proc%s, %s%s, %s",
-             s->clients, s->clients > 1 ? "s" : "", procs,
+    if (s->slow_ns != 0)
+        snprintf(slow, sizeof(slow), ", 1 slow (%llu ms)",
+                 (unsigned long long)(s->slow_ns / 1000000u));
+    snprintf(ch->note, NOTE_LEN, "%u client%s%s, %lu load proc%s, %s%s, %s",
+             s->clients, s->clients > 1 ? "s" : "", slow, procs,
              procs > 1 ? "s" : "", s->http ? "http " : "",
              s->connect_per_req ? "connect per request" : "keep-alive",
              loop);
@@ -404,6 +423,7 @@ int srv_tp_create(struct tp_channel *ch, char *err)
     s->connect_per_req = srv_workload_opt == 1;
     s->http = srv_proto_opt == 1;
     s->rate = srv_rate_opt;
+    s->slow_ns = (uint64_t)srv_slow_ms_opt * 1000000u;
     ch->facts.clients = s->clients;
     ch->facts.wait = "block";
     srv_note(ch, s);

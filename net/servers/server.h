@@ -36,6 +36,9 @@ struct srv {
                                    response of msg_bytes body out */
     uint64_t rate;              /* --rate: open loop, requests/s over all
                                    clients; 0 closed loop */
+    uint64_t slow_ns;           /* --slow-client: the last client pauses
+                                   this long in the middle of each request;
+                                   0 none */
     int listen_fd;              /* bound and listening (create()) */
     int listen_fds[SRV_MAX_LISTENERS];  /* reuseport: one per worker */
     unsigned nlisten;
