@@ -118,7 +118,7 @@ static int srv_remote_probe(int fd, size_t msg_bytes, int http, char *err)
     char why[ERR_LEN];
     int rc = -1;
 
-    if (http) {              /* GET; the response the model sends */
+    if (http) {                 /* GET; the response the model sends */
         static const char get[] = "GET /probe HTTP/1.1\r\n"
                                   "Host: ipclab\r\n\r\n";
 
