@@ -58,7 +58,8 @@ SUPPORT_SRC += $(REMOTE_SRC)
 # net/servers/: one file per server model (bin/server_MODEL, so that a
 # model called `poll` or `fork` does not pass for a system tool), plus the
 # glue and the load generator they share.
-SUPPORT_SRC += net/servers/server.c net/servers/load.c
+SUPPORT_SRC += net/servers/server.c net/servers/conn.c \
+               net/servers/connect.c net/servers/load.c
 MECH_SRC    += $(filter-out $(SUPPORT_SRC),$(wildcard net/servers/*.c))
 TEST_SRC    := $(wildcard tests/*.c)
 

@@ -494,11 +494,17 @@ static void table_row(FILE *fp, const struct bench_result *r,
                 (unsigned long long)r->lost,
                 (unsigned long long)r->duplicated,
                 (unsigned long long)r->reordered);
-    if (r->facts.clients != 0)  /* a server row: who paid the CPU */
-        fprintf(fp, "  [%llu clients, %.0f req/s, CPU ns/req: server %.0f, "
+    if (r->facts.clients != 0) {    /* a server row: who paid the CPU */
+        char srv_cpu[32] = "-";     /* a remote server's is not ours */
+
+        if (r->consumer_cpu_ns_per_msg > 0)
+            snprintf(srv_cpu, sizeof(srv_cpu), "%.0f",
+                     r->consumer_cpu_ns_per_msg);
+        fprintf(fp, "  [%llu clients, %.0f req/s, CPU ns/req: server %s, "
                     "load %.0f]", (unsigned long long)r->facts.clients,
-                r->msgs_per_s, r->consumer_cpu_ns_per_msg,
+                r->msgs_per_s, srv_cpu,
                 r->cpu_ns_per_msg - r->consumer_cpu_ns_per_msg);
+    }
     if (r->note[0] != '\0')
         fprintf(fp, "  (%s)", r->note);
     if (r->flags[0] != '\0')

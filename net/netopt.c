@@ -15,8 +15,9 @@ size_t net_opt_sockbuf;
 static const struct tp_option net_connect_opt = {
     .name = "connect", .type = OPT_STRING, .value = &net_opt_connect,
     .arg = "HOST[:PORT]",
-    .help = "tcp, udp: send to `ipclab serve` on HOST (port 7878)",
-    .applies = "tcp,udp",
+    .help = "tcp, udp: send to `ipclab serve` on HOST (port 7878); "
+            "server/MODEL/tcp: load `ipclab serve --model MODEL` there",
+    .applies = "tcp,udp,server/*",
 };
 TRANSPORT_OPTION(net_connect_opt);
 

@@ -747,14 +747,15 @@ Test(serve, answers_busy_beyond_max_sessions, .timeout = 30)
 
 /* ---- two network namespaces ------------------------------------------- */
 
-Test(netns, serve_and_connect_across_a_veth_pair, .timeout = 120)
+/* tests/netns-test WHAT: passed, or skipped with the script's reason. */
+static void netns_script(const char *what)
 {
     static const char *const scripts[] = {
         "../tests/netns-test",          /* from bin/ */
         "../../../tests/netns-test",    /* from build/san/bin/ */
     };
     const char *script = NULL;
-    char out[16384], *last;
+    char out[32768], *last;
     size_t len;
     int rc;
 
@@ -764,8 +765,8 @@ Test(netns, serve_and_connect_across_a_veth_pair, .timeout = 120)
             break;
         }
     cr_assert_not_null(script, "tests/netns-test not found");
-    rc = tu_cli(script, (char *[]){ "netns-test", IPCLAB_BINDIR, NULL }, out,
-                sizeof(out));
+    rc = tu_cli(script, (char *[]){ "netns-test", IPCLAB_BINDIR,
+                                    (char *)what, NULL }, out, sizeof(out));
     len = strlen(out);
     while (len > 0 && out[len - 1] == '\n')
         out[--len] = '\0';
@@ -773,6 +774,19 @@ Test(netns, serve_and_connect_across_a_veth_pair, .timeout = 120)
     last = last != NULL ? last + 1 : out;   /* the reason is the last line */
     if (rc == 77)
         cr_skip_test("%s", last);
-    cr_assert_eq(rc, 0, "netns-test exited %d:\n%s", rc, out);
+    cr_assert_eq(rc, 0, "netns-test %s exited %d:\n%s", what, rc, out);
     cr_expect(strstr(last, "netns-test: ok") != NULL, "%s", out);
+}
+
+Test(netns, serve_and_connect_across_a_veth_pair, .timeout = 120)
+{
+    netns_script("sessions");
+}
+
+/* `ipclab serve --model M` in one namespace, `ipclab run server/M/tcp
+ * --connect` in the other: every row verified, keep-alive and connect
+ * per request, echo and HTTP, and the server stops on SIGTERM. */
+Test(netns, a_server_model_is_loaded_from_the_other_host, .timeout = 120)
+{
+    netns_script("servers");
 }

@@ -5,8 +5,11 @@
  * sockets the run left in TIME_WAIT (TCP) or that there are none (Unix);
  * an open-loop run paces its requests, says so in the row and still
  * verifies every reply, and counts a server's stall in every request
- * that came due during it (coordinated omission); bad --rate, --clients
- * and --workload values exit 2 with one line before anything starts.  Small on purpose: a few clients, two requests each. */
+ * that came due during it (coordinated omission); a slow client
+ * (--slow-client) pauses mid-request and is left out of the
+ * percentiles; bad --rate, --clients, --workload and --slow-client
+ * values exit 2 with one line before anything starts.  Small on
+ * purpose: a few clients, two requests each. */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <errno.h>
@@ -191,6 +194,8 @@ ParameterizedTestParameters(servers_load, bad_values_exit_2_with_one_line)
         { "--rate", "99999999999999999999999" },
         { "--clients", "3" }, { "--clients", "0" }, { "--clients", "4096" },
         { "--workload", "close" }, { "--workload", "" },
+        { "--slow-client", "x" }, { "--slow-client", "10001" },
+        { "--slow-client", "-1" },
     };
     return cr_make_param_array(struct bad_case, cases,
                                sizeof(cases) / sizeof(cases[0]));
@@ -279,4 +284,56 @@ Test(servers_load, open_loop_counts_a_stall_for_every_request_due,
     cr_expect_geq(slow, 150, "only %u of %llu requests show the stall",
                   slow, (unsigned long long)n);
     munmap(samples, n * sizeof(uint64_t));
+}
+
+/* ---- a slow client (--slow-client) ---------------------------------------- */
+
+/* Every model serves 4 clients, the last of which sends half of each
+ * request and the rest 30 ms later: every reply still verified, the note
+ * says so, and the run lasts at least the slow client's 2 x 30 ms (a
+ * lower bound: a slow machine only makes it longer).  Whether the
+ * others wait for it is the model's affair: the test
+ * servers/a_slow_client_blocks_only_iterative shows which do. */
+ParameterizedTestParameters(servers_load, a_slow_client_pauses_mid_request)
+{
+    static struct model_case cases[] = {
+        { "server/iterative/tcp", 4 }, { "server/epoll/tcp", 4 },
+        { "server/thread/unix", 4 }, { "server/pool/tcp", 4 },
+    };
+    return cr_make_param_array(struct model_case, cases,
+                               sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct model_case *c, servers_load,
+                  a_slow_client_pauses_mid_request, .timeout = 60)
+{
+    struct bench_config cfg = tu_config();
+    struct bench_result res;
+
+    set_clients(c->clients);
+    set_workload_connect();
+    *(unsigned long *)tu_option_value("slow-client") = 30;
+    cfg.iterations = 2 * c->clients;
+    tu_run_cfg(&cfg, c->transport, MODE_LATENCY, 100, &res);
+    cr_assert_eq(res.status, RES_OK, "%s: %s", c->transport, res.reason);
+    cr_expect_eq(res.verified, 1);
+    cr_expect_eq(res.lost, 0);
+    cr_expect(strstr(res.note, "1 slow (30 ms)") != NULL, "%s", res.note);
+    cr_expect_leq(res.msgs_per_s, (double)cfg.iterations / 0.060,
+                  "%s: the slow client's two 30 ms pauses did not happen",
+                  c->transport);
+}
+
+/* One client cannot be both the slow one and the one measured: n/a. */
+Test(servers_load, a_slow_client_needs_another_client, .timeout = 30)
+{
+    struct bench_config cfg = tu_config();
+    struct bench_result res;
+
+    set_clients(1);
+    *(unsigned long *)tu_option_value("slow-client") = 10;
+    cfg.iterations = 4;
+    tu_run_cfg(&cfg, "server/epoll/tcp", MODE_LATENCY, 64, &res);
+    cr_expect_eq(res.status, RES_NA, "%s", res.reason);
+    cr_expect(strstr(res.reason, "2 clients") != NULL, "%s", res.reason);
 }

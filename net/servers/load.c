@@ -14,7 +14,13 @@
  * came while the previous one was still out goes as soon as its reply
  * is in, and its latency is counted from when it was due, not from when
  * it could go (coordinated omission: a stalled server cannot hide its
- * stall by slowing the load down).  A request's bytes depend on the
+ * stall by slowing the load down).  --slow-client MS: the last client
+ * (id C-1) sends the first half of each request, then the rest MS ms
+ * later, without holding up the other clients of its load process (the
+ * wait is a deadline in the same epoll loop); a server that serves one
+ * connection at a time holds every other client behind it.  Its own
+ * round trips, slow by design, are left out of the samples: the
+ * percentiles are the others'.  A request's bytes depend on the
  * client and the request number, so an echo from the wrong connection or
  * a stale one is caught, not just a corrupt byte.
  *
@@ -141,6 +147,8 @@ struct client {
                                    (open loop: coordinated omission) */
     uint64_t t_due;             /* open loop: when the next one is due */
     int idle;                   /* open loop: waiting for t_due */
+    size_t rest_off, rest_len;  /* slow client: the part still to send */
+    uint64_t t_rest;            /* ... and when */
     size_t got;
     uint8_t *req, *reply;
 };
@@ -200,6 +208,12 @@ static int client_send(struct lproc *p, struct client *c, char *err)
     c->t_send = p->period_ns != 0 ? c->t_due : now_ns();
     if (p->s->connect_per_req && client_connect(p, c, err) == -1)
         return -1;
+    if (p->s->slow_ns != 0 && c->id == p->s->clients - 1) {
+        c->rest_off = len / 2;  /* half now, the rest when due */
+        c->rest_len = len - len / 2;
+        c->t_rest = now_ns() + p->s->slow_ns;
+        return write_full(c->fd, c->req, c->rest_off, err);
+    }
     return write_full(c->fd, c->req, len, err);
 }
 
@@ -257,8 +271,8 @@ static int client_readable(struct lproc *p, struct client *c, int *active,
     return client_send(p, c, err) == -1 ? -1 : 0;
 }
 
-/* Open loop: send what is due, and say how long until the next one is
- * (NULL: nothing is waiting for its time). */
+/* Open loop, slow client: send what is due, and say how long until the
+ * next one is (NULL: nothing is waiting for its time). */
 static struct timespec *lproc_due(struct lproc *p, struct timespec *ts,
                                   char *err, int *rc)
 {
@@ -268,6 +282,17 @@ static struct timespec *lproc_due(struct lproc *p, struct timespec *ts,
     for (unsigned i = 0; i < p->n; i++) {
         struct client *c = &p->cl[i];
 
+        if (c->rest_len != 0 && c->t_rest <= now) {
+            size_t len = c->rest_len;
+
+            c->rest_len = 0;
+            if (write_full(c->fd, c->req + c->rest_off, len, err) == -1) {
+                *rc = -1;
+                return NULL;
+            }
+        } else if (c->rest_len != 0 && c->t_rest < next) {
+            next = c->t_rest;
+        }
         if (!c->idle)
             continue;
         if (c->t_due <= now) {
@@ -275,6 +300,8 @@ static struct timespec *lproc_due(struct lproc *p, struct timespec *ts,
                 *rc = -1;
                 return NULL;
             }
+            if (c->rest_len != 0 && c->t_rest < next)
+                next = c->t_rest;       /* it just became slow */
         } else if (c->t_due < next) {
             next = c->t_due;
         }
@@ -313,7 +340,7 @@ static int lproc_loop(struct lproc *p, char *err)
         struct timespec ts, *tsp = NULL;
         int n, rc;
 
-        if (p->period_ns != 0) {
+        if (p->period_ns != 0 || p->s->slow_ns != 0) {
             tsp = lproc_due(p, &ts, err, &rc);
             if (rc == -1)
                 return -1;
@@ -456,7 +483,8 @@ int load_run(struct srv *s, unsigned nprocs, uint64_t warm, uint64_t per,
     for (unsigned k = 0; k < nprocs; k++)
         c->received += s->load->slot[k].replies;
     c->lost = rc == 0 ? c->sent - c->received : 0;
-    c->nsamples = (uint64_t)s->clients * per;
+    /* the slow client's samples are the last: left out */
+    c->nsamples = (uint64_t)(s->clients - (s->slow_ns != 0)) * per;
     if (write_full(s->stop_wfd, &one, 1, err) == -1)    /* serve() ends */
         return -1;
     return rc;

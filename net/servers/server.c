@@ -1,5 +1,8 @@
-/* server.c - what the server models share: options, the listening
- * socket, the stop signal, echoing a request, and the transport glue.
+/* server.c - what the server models share: the options, the listening
+ * socket, the stop signal, and the transport glue that makes each model
+ * a pair of transports.  What a model calls on a connection (accept,
+ * echo, HTTP) is in conn.c; the load against another host (--connect) in
+ * connect.c.
  *
  * One run of server/MODEL/VIA, as the harness drives it:
  *
@@ -25,12 +28,17 @@
  *
  * Options: --clients LIST (one row per count), --workers N
  * (prefork, pool, epoll-threads), --pool-queue N, --load-procs N,
- * --workload keepalive|connect, --rate R (open loop; 0 closed).
+ * --workload keepalive|connect, --rate R (open loop; 0 closed),
+ * --slow-client MS (load.c), --proto echo|http, --connect HOST[:PORT] (connect.c: no server is
+ * started here, no consumer is forked; the load runs against
+ * `ipclab serve --model MODEL` on HOST).
  *
  * After a connect-per-request run over TCP, destroy() counts the sockets
  * of the run's port left in TIME_WAIT (/proc/net/tcp: the client closes
  * first, so they are the clients') and adds it and the load's
- * connections/s to the row's note.
+ * connections/s to the row's note.  With --connect the server's port
+ * is the same for every run, and earlier runs' sockets stay in TIME_WAIT
+ * for 60 s: the note then says "T TIME_WAIT (+N)", N the run's change.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -46,6 +54,7 @@
 #include <unistd.h>
 
 #include "../../bench/util.h"
+#include "../netopt.h"
 #include "load.h"
 #include "server.h"
 
@@ -118,6 +127,17 @@ static const struct tp_option srv_rate_option = {
 };
 TRANSPORT_OPTION(srv_rate_option);
 
+static unsigned long srv_slow_ms_opt;   /* 0: no slow client */
+static const struct tp_option srv_slow_option = {
+    .name = "slow-client", .type = OPT_UINT, .value = &srv_slow_ms_opt,
+    .arg = "MS", .help = "server/*: the last client sends half of each "
+                         "request, waits MS ms, sends the rest; its round "
+                         "trips are left out of the percentiles (default 0: "
+                         "none)",
+    .max = 10000, .applies = "server/*",
+};
+TRANSPORT_OPTION(srv_slow_option);
+
 static const char *const srv_proto_choices[] = { "echo", "http", NULL };
 static int srv_proto_opt;       /* 0 echo, 1 http */
 static const struct tp_option srv_proto_option = {
@@ -134,7 +154,6 @@ TRANSPORT_OPTION(srv_proto_option);
 int srv_tp_check_size(const struct transport *tp, enum tp_mode mode,
                       size_t msg_bytes, char *err)
 {
-    (void)tp;
     (void)mode;
     if (srv_workers_opt < 1 || srv_workers_opt > SRV_MAX_LISTENERS)
         return err_set(err, "--workers must be 1..%d",
@@ -148,6 +167,10 @@ int srv_tp_check_size(const struct transport *tp, enum tp_mode mode,
         return err_set(err, "over 64K: a reply must fit in the socket "
                        "buffers, or a load process writing to one client "
                        "while the server writes to another would deadlock");
+    if (net_opt_connect != NULL && tp->variant == SRV_TCP &&
+        srv_model_of(tp) != NULL && !srv_model_of(tp)->reuseport)
+        /* the probe; the other rows say n/a in create() */
+        return srv_remote_check(msg_bytes, srv_proto_opt == 1, err);
     return 0;
 }
 
@@ -292,10 +315,13 @@ static int srv_setup(struct tp_channel *ch, struct srv *s,
                      const struct srv_model *m, char *err)
 {
     int pfd[2];
+    int remote = net_opt_connect != NULL;
 
+    if (remote && srv_remote_refuses(ch, s, m, err) == -1)
+        return -1;
     /* connect per request: a client's next connection may be accepted
      * before the server has seen the last one's EOF, so up to 2C */
-    if (m->below_fd_setsize &&
+    if (!remote && m->below_fd_setsize &&
         s->clients * (s->connect_per_req ? 2 : 1) + 16 > FD_SETSIZE) {
         ch->refused = TP_REFUSED_OVER_LIMIT;
         return err_set(err, "select(2) watches descriptors below "
@@ -305,6 +331,11 @@ static int srv_setup(struct tp_channel *ch, struct srv *s,
         ch->refused = TP_REFUSED_OVER_LIMIT;
         return err_set(err, "SO_REUSEPORT groups are for TCP and UDP "
                        "sockets, not Unix ones");
+    }
+    if (s->slow_ns != 0 && s->clients < 2) {
+        ch->refused = TP_REFUSED_OVER_LIMIT;
+        return err_set(err, "--slow-client needs 2 clients or more: the "
+                       "others are the ones measured");
     }
     if (ch->messages < 2 * (uint64_t)s->clients) {
         ch->refused = TP_REFUSED_OVER_LIMIT;
@@ -321,6 +352,8 @@ static int srv_setup(struct tp_channel *ch, struct srv *s,
     s->load = load_new((unsigned)srv_load_procs_opt, err);
     if (s->load == NULL)
         return -1;
+    if (remote)                 /* the server is there, the load here */
+        return srv_remote_target(ch, s, err);
     return s->via == SRV_TCP ? srv_listen_tcp(s, m->reuseport, err)
                              : srv_listen_unix(s, err);
 }
@@ -331,15 +364,18 @@ static void srv_note(struct tp_channel *ch, const struct srv *s)
 {
     unsigned long procs = srv_load_procs_opt < s->clients
                               ? srv_load_procs_opt : s->clients;
-    char loop[48];
+    char loop[48], slow[40] = "";
 
     if (s->rate != 0)
         snprintf(loop, sizeof(loop), "open loop %llu req/s",
                  (unsigned long long)s->rate);
     else
         snprintf(loop, sizeof(loop), "closed loop");
-    snprintf(ch->note, NOTE_LEN, "%u client%s, %lu load proc%s, %s%s, %s",
-             s->clients, s->clients > 1 ? "s" : "", procs,
+    if (s->slow_ns != 0)
+        snprintf(slow, sizeof(slow), ", 1 slow (%llu ms)",
+                 (unsigned long long)(s->slow_ns / 1000000u));
+    snprintf(ch->note, NOTE_LEN, "%u client%s%s, %lu load proc%s, %s%s, %s",
+             s->clients, s->clients > 1 ? "s" : "", slow, procs,
              procs > 1 ? "s" : "", s->http ? "http " : "",
              s->connect_per_req ? "connect per request" : "keep-alive",
              loop);
@@ -376,6 +412,7 @@ int srv_tp_create(struct tp_channel *ch, char *err)
         return err_sys(err, "calloc");
     ch->priv = s;
     s->listen_fd = s->stop_fd = s->stop_wfd = -1;
+    s->tw_before = -1;
     for (unsigned i = 0; i < SRV_MAX_LISTENERS; i++)
         s->listen_fds[i] = -1;
     s->via = (enum srv_via)ch->tp->variant;
@@ -386,6 +423,7 @@ int srv_tp_create(struct tp_channel *ch, char *err)
     s->connect_per_req = srv_workload_opt == 1;
     s->http = srv_proto_opt == 1;
     s->rate = srv_rate_opt;
+    s->slow_ns = (uint64_t)srv_slow_ms_opt * 1000000u;
     ch->facts.clients = s->clients;
     ch->facts.wait = "block";
     srv_note(ch, s);
@@ -444,7 +482,8 @@ static void srv_note_after(struct tp_channel *ch, const struct srv *s)
     size_t len = strlen(ch->note);
     const struct sockaddr_in *in = (const struct sockaddr_in *)&s->addr;
     uint64_t conns = load_connections(s->load), ns = load_elapsed_ns(s->load);
-    char tw[40];
+    long after = -1;
+    char tw[64];
 
     if (!s->connect_per_req || conns == 0 || ns == 0)
         return;
@@ -452,7 +491,10 @@ static void srv_note_after(struct tp_channel *ch, const struct srv *s)
         snprintf(tw, sizeof(tw), "no TIME_WAIT (unix)");
     else
         snprintf(tw, sizeof(tw), "%ld TIME_WAIT after",
-                 srv_time_wait_count(ntohs(in->sin_port)));
+                 after = srv_time_wait_count(ntohs(in->sin_port)));
+    if (after >= 0 && s->tw_before >= 0)    /* remote: the same port */
+        snprintf(tw, sizeof(tw), "%ld TIME_WAIT (%+ld)", after,
+                 after - s->tw_before);
     snprintf(ch->note + len, NOTE_LEN - len, ", %.0f conn/s, %s",
              (double)conns * 1e9 / (double)ns, tw);
 }
@@ -472,243 +514,4 @@ void srv_tp_destroy(struct tp_channel *ch)
     load_free(s->load);
     free(s);
     ch->priv = NULL;
-}
-
-/* ---- helpers for the models ---------------------------------------------- */
-
-int srv_stopped(const struct srv *s)
-{
-    struct pollfd p = { .fd = s->stop_fd, .events = POLLIN };
-
-    return poll(&p, 1, 0) == 1;
-}
-
-int srv_wait_accept(const struct srv *s, int listen_fd, char *err)
-{
-    struct pollfd p[2] = { { .fd = listen_fd, .events = POLLIN },
-                           { .fd = s->stop_fd, .events = POLLIN } };
-
-    for (;;) {
-        int n = poll(p, 2, -1);
-
-        if (n == -1 && errno == EINTR)
-            continue;           /* e.g. SIGCHLD: poll is not restarted */
-        if (n == -1)
-            return err_sys(err, "poll");
-        if (p[0].revents & POLLIN)
-            return 1;           /* serve what is queued before stopping */
-        if (p[1].revents)
-            return 0;
-    }
-}
-
-int srv_accept(int listen_fd, int flags, char *err)
-{
-    for (;;) {
-        int fd = accept4(listen_fd, NULL, NULL, flags | SOCK_CLOEXEC);
-
-        if (fd >= 0)
-            return fd;
-        if (errno == EINTR || errno == ECONNABORTED)
-            continue;
-        if (errno != EAGAIN)
-            err_sys(err, "accept4");
-        return -1;
-    }
-}
-
-/* Write a whole reply; a gone client is not the server's failure.  A
- * non-blocking socket whose buffer is full waits in poll: one reply is
- * at most 64 KiB and the client reads it, so the wait is short.
- * 1 written, 0 the client is gone, -1 error. */
-static int srv_reply(int fd, const uint8_t *buf, size_t len, char *err)
-{
-    size_t done = 0;
-
-    while (done < len) {
-        ssize_t n = send(fd, buf + done, len - done, MSG_NOSIGNAL);
-
-        if (n >= 0) {
-            done += (size_t)n;
-            continue;
-        }
-        if (errno == EINTR)
-            continue;
-        if (errno == EAGAIN) {
-            struct pollfd p = { .fd = fd, .events = POLLOUT };
-
-            if (poll(&p, 1, -1) == -1 && errno != EINTR)
-                return err_sys(err, "poll");
-            continue;
-        }
-        if (errno == EPIPE || errno == ECONNRESET)
-            return 0;
-        return err_sys(err, "send");
-    }
-    return 1;
-}
-
-/* ---- the HTTP/1.1 protocol (--proto http) --------------------------------
- *
- * Each request is a header block ending in an empty line (any method but
- * GET gets the connection closed); each response is the same bytes:
- *
- *      HTTP/1.1 200 OK\r\n
- *      Content-Length: N\r\n            N = --size
- *      Content-Type: application/octet-stream\r\n
- *      \r\n
- *      N bytes of a fixed pattern
- *
- * HTTP/1.1 keeps the connection open by default, so keep-alive clients
- * (wrk, the load with --proto http) make many requests per connection;
- * pipelined requests are answered in order.  Set once per serving
- * process, before any worker starts; the workers only read it. */
-static int srv_http;
-static uint8_t *srv_http_resp;
-static size_t srv_http_resp_len;
-
-uint8_t *srv_http_response(size_t body, size_t *len)
-{
-    char head[160];
-    int n = snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\n"
-                     "Content-Length: %zu\r\n"
-                     "Content-Type: application/octet-stream\r\n\r\n",
-                     body);
-    uint8_t *r = malloc((size_t)n + body + 1);
-
-    if (r == NULL)
-        return NULL;
-    memcpy(r, head, (size_t)n);
-    for (size_t i = 0; i < body; i++)   /* printable: curl shows it */
-        r[n + i] = (uint8_t)('a' + (i % 26));
-    *len = (size_t)n + body;
-    return r;
-}
-
-int srv_proto_init(const struct srv *s, char *err)
-{
-    srv_http = s->http;
-    if (!srv_http || srv_http_resp != NULL)
-        return 0;
-    srv_http_resp = srv_http_response(s->msg_bytes, &srv_http_resp_len);
-    if (srv_http_resp == NULL)
-        return err_sys(err, "malloc");
-    return 0;
-}
-
-/* The end of the first header block in buf[0..len), or NULL. */
-static const uint8_t *srv_http_end(const uint8_t *buf, size_t len)
-{
-    for (size_t i = 3; i < len; i++)
-        if (buf[i] == '\n' && buf[i - 1] == '\r' && buf[i - 2] == '\n' &&
-            buf[i - 3] == '\r')
-            return buf + i + 1;
-    return NULL;
-}
-
-/* Like srv_conn_readable for HTTP: read, answer every whole GET. */
-static int srv_http_readable(struct srv_conn *c, int drain, char *err)
-{
-    for (;;) {
-        ssize_t n = read(c->fd, c->buf + c->got, SRV_HTTP_MAX_REQ - c->got);
-        const uint8_t *end;
-
-        if (n == -1 && errno == EINTR)
-            continue;
-        if (n == -1 && errno == EAGAIN)
-            return 1;
-        if (n == -1 && errno == ECONNRESET)
-            return 0;
-        if (n == -1)
-            return err_sys(err, "read");
-        if (n == 0)
-            return 0;
-        c->got += (size_t)n;
-        while ((end = srv_http_end(c->buf, c->got)) != NULL) {
-            size_t used = (size_t)(end - c->buf);
-            int r;
-
-            if (memcmp(c->buf, "GET ", 4) != 0)
-                return 0;       /* not ours to answer: close */
-            r = srv_reply(c->fd, srv_http_resp, srv_http_resp_len, err);
-            if (r <= 0)
-                return r;
-            memmove(c->buf, c->buf + used, c->got - used);
-            c->got -= used;
-        }
-        if (c->got == SRV_HTTP_MAX_REQ)
-            return 0;           /* a header block over 8 KiB: close */
-        if (!drain)
-            return 1;
-    }
-}
-
-int srv_serve_blocking(int fd, size_t msg_bytes, char *err)
-{
-    struct srv_conn *c = srv_conn_new(fd, msg_bytes, err);
-    int r;
-
-    if (c == NULL) {
-        close(fd);
-        return -1;
-    }
-    while ((r = srv_conn_readable(c, msg_bytes, 0, err)) == 1)
-        ;
-    srv_conn_free(c);
-    return r == -1 ? -1 : 0;
-}
-
-struct srv_conn *srv_conn_new(int fd, size_t msg_bytes, char *err)
-{
-    struct srv_conn *c = calloc(1, sizeof(*c));
-
-    if (c != NULL)
-        c->buf = malloc(srv_http ? SRV_HTTP_MAX_REQ : msg_bytes);
-    if (c == NULL || c->buf == NULL) {
-        err_sys(err, "malloc");
-        free(c);
-        return NULL;
-    }
-    c->fd = fd;
-    return c;
-}
-
-void srv_conn_free(struct srv_conn *c)
-{
-    if (c == NULL)
-        return;
-    close_fd(&c->fd);
-    free(c->buf);
-    free(c);
-}
-
-int srv_conn_readable(struct srv_conn *c, size_t msg_bytes, int drain,
-                      char *err)
-{
-    if (srv_http)
-        return srv_http_readable(c, drain, err);
-    for (;;) {
-        ssize_t n = read(c->fd, c->buf + c->got, msg_bytes - c->got);
-
-        if (n == -1 && errno == EINTR)
-            continue;
-        if (n == -1 && errno == EAGAIN)
-            return 1;           /* drained (edge-triggered) */
-        if (n == -1 && errno == ECONNRESET)
-            return 0;           /* the client reset: its loss only */
-        if (n == -1)
-            return err_sys(err, "read");
-        if (n == 0)
-            return 0;           /* EOF (mid-request: a client's loss) */
-        c->got += (size_t)n;
-        if (c->got == msg_bytes) {
-            int r = srv_reply(c->fd, c->buf, msg_bytes, err);
-
-            c->got = 0;
-            if (r <= 0)
-                return r;
-        }
-        if (!drain)
-            return 1;
-    }
 }

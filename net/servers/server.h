@@ -1,7 +1,8 @@
 /* server.h - what every server model of net/servers/ shares: the
- * listening socket, the stop signal, echoing one request, and the
- * transport glue that turns a model into `server/MODEL/tcp` and
- * `server/MODEL/unix`.
+ * listening socket, the stop signal (server.c), echoing one request
+ * (conn.c), and the transport glue that turns a model into
+ * `server/MODEL/tcp` and `server/MODEL/unix` (server.c; with --connect,
+ * connect.c).
  *
  * A model is one function, serve(), run in the harness's consumer
  * process: it accepts the load's connections on s->listen_fd and echoes
@@ -35,6 +36,9 @@ struct srv {
                                    response of msg_bytes body out */
     uint64_t rate;              /* --rate: open loop, requests/s over all
                                    clients; 0 closed loop */
+    uint64_t slow_ns;           /* --slow-client: the last client pauses
+                                   this long in the middle of each request;
+                                   0 none */
     int listen_fd;              /* bound and listening (create()) */
     int listen_fds[SRV_MAX_LISTENERS];  /* reuseport: one per worker */
     unsigned nlisten;
@@ -44,6 +48,8 @@ struct srv {
     socklen_t addrlen;
     char dir[4096];             /* unix: the private directory */
     struct load *load;          /* the load's shared state (load.h) */
+    long tw_before;             /* --connect: TIME_WAIT sockets to the
+                                   server's port before the run; -1 local */
 };
 
 /* A model: how the file describes itself and its serve(). */
@@ -66,6 +72,18 @@ unsigned srv_tp_points(const struct transport *tp);
 int srv_tp_check_size(const struct transport *tp, enum tp_mode mode,
                       size_t msg_bytes, char *err);
 
+/* --connect HOST[:PORT] (connect.c): only the TCP rows are selected by a
+ * prefix; srv_remote_refuses() makes a row n/a that cannot load a remote
+ * `ipclab serve --model` (Unix, prefork_reuseport, a second model);
+ * srv_remote_target() sets the run solo, probes the server with one
+ * request, and points s->addr at it.  -1 with err. */
+int srv_tp_selected(const struct transport *tp);
+int srv_remote_refuses(struct tp_channel *ch, const struct srv *s,
+                       const struct srv_model *m, char *err);
+int srv_remote_target(struct tp_channel *ch, struct srv *s, char *err);
+/* The probe alone, once per size and protocol (check_size). */
+int srv_remote_check(size_t msg_bytes, int http, char *err);
+
 /* Two transports per model, TCP loopback and a Unix stream socket. */
 #define SRV_TRANSPORT(var, model, via_, vianame)                           \
     static const struct transport var = {                                  \
@@ -74,6 +92,7 @@ int srv_tp_check_size(const struct transport *tp, enum tp_mode mode,
         .caps = TP_STREAM | TP_DUPLEX | TP_NO_THROUGHPUT | TP_NAMED_ONLY,  \
         .syscalls = TP_SYSCALLS_NOT_A_CHANNEL,                             \
         .variant = via_, .copies = TP_COPIES(2),                           \
+        .selected = srv_tp_selected,                                       \
         .check_size = srv_tp_check_size, .create = srv_tp_create,          \
         .attach = srv_tp_attach, .custom = srv_tp_custom,                  \
         .serve = srv_tp_serve, .points = srv_tp_points,                    \
@@ -109,7 +128,7 @@ int srv_proto_init(const struct srv *s, char *err);
  * -1 when it cannot be read. */
 long srv_time_wait_count(unsigned port);
 
-/* ---- helpers for the models ------------------------------------------ */
+/* ---- helpers for the models (conn.c) --------------------------------- */
 
 /* Is the stop fd readable (the load is done)?  1 yes, 0 no. */
 int srv_stopped(const struct srv *s);
