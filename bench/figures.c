@@ -94,9 +94,13 @@ static int latency_figures(const struct run_input *in,
 {
     const struct run_counts *c = in->counts;
     uint64_t total = in->nsamples, *s = in->samples_ns;
-    uint64_t n = total - (c->lost < total ? c->lost : total);
+    uint64_t failed = c->lost, n;
 
-    if (n < total) {            /* lost round trips left their slots at 0 */
+    for (int k = 0; k < TP_ERR_N; k++)
+        failed += c->errors[k];
+    n = total - (failed < total ? failed : total);
+    if (n < total) {            /* lost or failed round trips left their
+                                   slots at 0 */
         uint64_t k = 0;
 
         for (uint64_t i = 0; i < total; i++)
@@ -190,6 +194,7 @@ int figures_run(const struct run_input *in, struct run_figures *fig,
     fig->lost = c->lost;
     fig->duplicated = c->duplicated;
     fig->reordered = c->reordered;
+    memcpy(fig->errors, c->errors, sizeof(fig->errors));
     fig->verified = run_verified(in);
     counter_figures(in, fig);
     *code = CODE_ERROR;
@@ -200,9 +205,13 @@ int figures_run(const struct run_input *in, struct run_figures *fig,
     *code = CODE_VERIFICATION_FAILED;
     if (tp->custom != NULL && !fig->verified)
         return err_set(why, "counts do not add up: sent %llu, received "
-                            "%llu, lost %llu", (unsigned long long)c->sent,
+                            "%llu, lost %llu, failed %llu",
+                       (unsigned long long)c->sent,
                        (unsigned long long)c->received,
-                       (unsigned long long)c->lost);
+                       (unsigned long long)c->lost,
+                       (unsigned long long)(c->errors[TP_ERR_REFUSED] +
+                                            c->errors[TP_ERR_RESET] +
+                                            c->errors[TP_ERR_TIMEOUT]));
     if (!fig->verified && !(tp->caps & TP_NO_PAYLOAD) && tp->custom == NULL &&
         in->verify != VERIFY_NONE)
         return err_set(why, "verification failed");
@@ -273,6 +282,8 @@ void figures_aggregate(struct bench_result *res, const struct run_figures *f,
         res->lost += f[i].lost;
         res->duplicated += f[i].duplicated;
         res->reordered += f[i].reordered;
+        for (int k = 0; k < TP_ERR_N; k++)
+            res->errors[k] += f[i].errors[k];
         if (res->verified != -1)
             res->verified &= f[i].verified;
     }
@@ -281,7 +292,8 @@ void figures_aggregate(struct bench_result *res, const struct run_figures *f,
 void figures_note(struct bench_result *res, const char *tp_note,
                   enum verify_level verify)
 {
-    char every[32], paced[64] = "", unverified[128];
+    char every[32], paced[64] = "", unverified[128], failed[NOTE_LEN];
+    uint64_t nfailed = 0;
 
     if (res->mode == MODE_PACED) {  /* say so first: the row reads alone */
         format_interval(res->interval_ns, every, sizeof(every));
@@ -293,6 +305,22 @@ void figures_note(struct bench_result *res, const char *tp_note,
                  "verified (--verify none)", tp_note,
                  tp_note[0] != '\0' ? "; " : "");
         tp_note = unverified;
+    }
+    for (int k = 0; k < TP_ERR_N; k++)
+        nfailed += res->errors[k];
+    if (nfailed > 0) {          /* counted, never dropped: say so */
+        size_t n;
+
+        snprintf(failed, sizeof(failed), "%s%s", tp_note,
+                 tp_note[0] != '\0' ? "; " : "");
+        n = strlen(failed);
+        snprintf(failed + n, sizeof(failed) - n, "%llu requests failed "
+                 "(%llu refused, %llu reset, %llu timed out)",
+                 (unsigned long long)nfailed,
+                 (unsigned long long)res->errors[TP_ERR_REFUSED],
+                 (unsigned long long)res->errors[TP_ERR_RESET],
+                 (unsigned long long)res->errors[TP_ERR_TIMEOUT]);
+        tp_note = failed;
     }
     snprintf(res->note, NOTE_LEN, "%s%s", paced, tp_note);
 }

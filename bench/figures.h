@@ -19,6 +19,7 @@ struct run_counts {
     uint64_t paced_start_ns, paced_end_ns;  /* paced: the measured slots */
     uint64_t sent;                  /* custom(): events it sent */
     uint64_t received, lost, duplicated, reordered;
+    uint64_t errors[TP_ERR_N];      /* custom(): failed requests by kind */
     int verified;                   /* the consumer's (or custom's) word */
     /* Each side, [role]: its rusage counts at the start barrier, and, in
      * the run that counts (the parent sets `counting`), its perf
@@ -56,6 +57,7 @@ struct run_figures {
     double consumer_cpu_ns_per_msg; /* the consumer alone */
     double cpu_ms_per_mb;
     uint64_t lost, duplicated, reordered;
+    uint64_t errors[TP_ERR_N];      /* custom(): failed requests by kind */
     uint64_t sent;                  /* messages (custom: events) sent */
     int verified;
     double ru_per_msg[2][RU_N];     /* per message (round trip) */

@@ -96,6 +96,8 @@ struct bench_result {
     uint64_t messages;              /* per run */
     uint64_t bytes;                 /* per run */
     uint64_t lost, duplicated, reordered;   /* summed over reps */
+    uint64_t errors[TP_ERR_N];      /* custom(): failed requests by kind
+                                       (a server's load), summed over reps */
     int verified;                   /* 1 every byte checked and right */
     char note[NOTE_LEN];            /* a remark, never the reason */
     char flags[16];                 /* "unsteady": the guard saw the

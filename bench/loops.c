@@ -342,6 +342,7 @@ static int produce_custom(struct tp_channel *ch, struct run_shared *sh,
     struct tp_counts counts = { .samples_ns = sh->samples_ns,
                                 .max_samples = sh->nsamples };
     struct run_counts *c = &sh->counts;
+    uint64_t failed;
     int rc;
 
     c->t_start_ns = now_ns();
@@ -350,7 +351,11 @@ static int produce_custom(struct tp_channel *ch, struct run_shared *sh,
     c->sent = counts.sent;
     c->received = counts.received;
     c->lost = counts.lost;
-    c->verified = rc == 0 && counts.received + counts.lost == counts.sent;
+    failed = 0;
+    for (int k = 0; k < TP_ERR_N; k++)
+        failed += c->errors[k] = counts.errors[k];
+    c->verified = rc == 0 &&
+                  counts.received + counts.lost + failed == counts.sent;
     if (ch->mode == MODE_LATENCY && counts.nsamples > 0 &&
         counts.nsamples < sh->nsamples)
         sh->nsamples = counts.nsamples;     /* the samples it took */

@@ -40,13 +40,17 @@ const char *const output_columns[] = {
     "ci_low", "ci_high",
     /* "unsteady" when --guard saw the machine move twice around the row */
     "flags",
+    /* server rows: requests that failed, by kind (enum tp_error_kind),
+     * summed over the reps; appended after flags */
+    "errors_refused", "errors_reset", "errors_timeout",
 };
 enum { COL_VERIFIED = 32, COL_NOTE = 33, COL_STATUS_CODE = 34,
-       COL_COUNTERS = 43, COL_CI = 43 + 2 * (RU_N + CTR_N) + 2 };
+       COL_COUNTERS = 43, COL_CI = 43 + 2 * (RU_N + CTR_N) + 2,
+       COL_ERRORS = COL_CI + 3 };
 #define NCOLS (sizeof(output_columns) / sizeof(output_columns[0]))
 const unsigned output_ncolumns = NCOLS;
-_Static_assert(COL_CI + 3 == NCOLS, "ci_low, ci_high, flags are the last "
-                                   "columns");
+_Static_assert(COL_ERRORS + TP_ERR_N == NCOLS, "errors_refused, "
+               "errors_reset, errors_timeout are the last columns");
 
 #define FIELD_LEN (ERR_LEN + NOTE_LEN + 8)
 
@@ -184,6 +188,10 @@ static void row_fields(const struct bench_result *r, struct fields *f)
         put_num(f, COL_CI + 1, "%.3f", r->ci_high);
     }
     put(f, COL_CI + 2, 0, "%s", r->flags);
+    if (ok && r->facts.clients != 0)    /* a server row: counted, 0 too */
+        for (int k = 0; k < TP_ERR_N; k++)
+            put(f, COL_ERRORS + k, 1, "%llu",
+                (unsigned long long)r->errors[k]);
 }
 
 int output_parse_format(const char *s, enum out_format *f)

@@ -39,7 +39,7 @@
 #include <sys/types.h>
 
 #define ERR_LEN  256            /* size of every error-message buffer */
-#define NOTE_LEN 128            /* size of a row's free-text note */
+#define NOTE_LEN 192            /* size of a row's free-text note */
 
 enum tp_family { TP_IPC, TP_NET, TP_SIGNALS, TP_LIMIT };
 /* MODE_PACED is latency with a pause before each round trip (--interval):
@@ -156,11 +156,20 @@ struct tp_channel {
     enum tp_refusal refused;    /* create() may set it with its -1 */
 };
 
+/* Requests a custom() run could not complete, by kind (a server's load:
+ * a refused connect, a reset or a connection closed before the reply, a
+ * reply that did not come in time).  Counted, not fatal: the row stays ok
+ * when every request answered was verified; see net/servers/load.c. */
+enum tp_error_kind { TP_ERR_REFUSED, TP_ERR_RESET, TP_ERR_TIMEOUT,
+                     TP_ERR_N };
+
 /* Counts returned by custom() runs (standard vs realtime signals, reaping). */
 struct tp_counts {
     uint64_t sent;
     uint64_t received;
     uint64_t lost;
+    uint64_t errors[TP_ERR_N];  /* failed, counted: sent = received + lost
+                                   + the errors */
     /* Latency mode: the harness's buffer for round-trip samples (shared
      * with the producer's own children); custom() fills up to
      * max_samples of them and says how many in nsamples, and the row's

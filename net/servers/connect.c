@@ -62,7 +62,8 @@ int srv_tp_selected(const struct transport *tp)
 {
     /* `server/epoll --connect B` is its TCP row: a Unix socket does not
      * reach another host */
-    return net_opt_connect == NULL || tp->variant == SRV_TCP;
+    return srv_tp_via_selected(tp) &&
+           (net_opt_connect == NULL || tp->variant == SRV_TCP);
 }
 
 int srv_remote_refuses(struct tp_channel *ch, const struct srv *s,

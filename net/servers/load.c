@@ -24,6 +24,36 @@
  * client and the request number, so an echo from the wrong connection or
  * a stale one is caught, not just a corrupt byte.
  *
+ * Errors: counted, never dropped, and the load goes on.  A request fails
+ * with one of three kinds (enum tp_error_kind), each counted in the
+ * row's errors_refused, errors_reset, errors_timeout columns and its
+ * note:
+ *   refused  connect said ECONNREFUSED (nobody listens: a closed port, a
+ *            socket file without a listener);
+ *   reset    ECONNRESET, EPIPE or ECONNABORTED on a send or a read, or
+ *            the server closed the connection before the whole reply;
+ *   timeout  the reply was not whole --request-timeout after the request
+ *            went out (the slow client: after its pause), or a connect or
+ *            send blocked that long (SO_SNDTIMEO: a full accept queue
+ *            stalls a load process no longer).  The deadlines are looked
+ *            at every quarter of the timeout (at least every ms), so a
+ *            request gives up between 1 and 1.25 timeouts.
+ * What the load decided to do about each: the failed request is over
+ * (its sample stays 0 and is left out of the percentiles, requests/s
+ * counts answered ones only), its connection is closed (a late reply
+ * cannot be taken for the next request's), and the client goes on with
+ * its next request on a new connection - in both workloads: a dead
+ * keep-alive connection is replaced, not the end of its client.  A
+ * request whose connect is refused fails at once and the next is tried
+ * (closed loop) or waits for its due time (open loop), so a server that
+ * is gone costs no wait.  A keep-alive connection the server closes
+ * between two requests (open loop, idle) loses no request: it is closed
+ * here and the next request reconnects; if that is refused, that counts.
+ * What is not counted but fatal: a reply with a wrong byte (the row
+ * fails: verification stays strict) and the load's own failures (socket,
+ * epoll, any other errno).  When every request failed, the run fails
+ * with the counts and the first error, as there is nothing to measure.
+ *
  * The clock.  Transports never read the clock - except here: many round
  * trips are in flight at once, so the harness cannot time them one by one.
  * Each load process reads CLOCK_MONOTONIC once when a request goes out (or
@@ -58,6 +88,7 @@
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -69,6 +100,8 @@ struct load_slot {
     char err[ERR_LEN];
     uint64_t replies;           /* verified replies */
     uint64_t connects;          /* connections opened */
+    uint64_t errors[TP_ERR_N];  /* failed requests, by kind */
+    char first_err[ERR_LEN];    /* the first of them, in words */
 };
 
 struct load {
@@ -140,13 +173,17 @@ static void fill_request(uint8_t *buf, size_t len, uint64_t client,
 #define LOAD_HTTP_REQ 96         /* "GET /client/seq HTTP/1.1 ..." */
 
 struct client {
-    int fd;                     /* -1 between connections (connect) */
+    int fd;                     /* -1 between connections */
     unsigned id;                /* 0 .. clients-1, over all processes */
     uint64_t seq;               /* the request in flight */
     uint64_t t_send;            /* its start: sent (closed loop), or due
                                    (open loop: coordinated omission) */
+    uint64_t t_deadline;        /* ... and when it times out */
     uint64_t t_due;             /* open loop: when the next one is due */
     int idle;                   /* open loop: waiting for t_due */
+    int done;                   /* every request made */
+    int conn_err;               /* keep-alive: the first connect failed
+                                   with kind conn_err - 1 (0: it did not) */
     size_t rest_off, rest_len;  /* slow client: the part still to send */
     uint64_t t_rest;            /* ... and when */
     size_t got;
@@ -159,6 +196,7 @@ struct lproc {
     unsigned first, n;          /* its clients: ids first .. first+n-1 */
     uint64_t warm, per;
     uint64_t period_ns;         /* open loop: one client's request spacing */
+    uint64_t scan_ns;           /* how often the deadlines are looked at */
     const uint8_t *resp;        /* --proto http: the expected response */
     size_t resp_len;
     uint64_t *samples;
@@ -166,21 +204,77 @@ struct lproc {
     int epfd;
 };
 
-static int client_connect(struct lproc *p, struct client *c, char *err)
+/* The kind of a failed request's errno (enum tp_error_kind), or -1 when
+ * the error is not the connection's but the load's own: fatal. */
+static int load_error_kind(int e)
+{
+    switch (e) {
+    case ECONNREFUSED:
+        return TP_ERR_REFUSED;
+    case ECONNRESET:
+    case EPIPE:
+    case ECONNABORTED:
+        return TP_ERR_RESET;
+    case ETIMEDOUT:
+        return TP_ERR_TIMEOUT;
+    default:
+        return -1;
+    }
+}
+
+/* Request c->seq failed with an error of `kind`: count it (the first one
+ * of this process also in words), leave its sample at 0 (figures.c drops
+ * it), drop the connection.  The caller goes on with client_advance(). */
+static void client_failed(struct lproc *p, struct client *c, int kind,
+                          const char *what)
+{
+    p->slot->errors[kind]++;
+    if (p->slot->first_err[0] == '\0')
+        snprintf(p->slot->first_err, ERR_LEN, "client %u, request %llu: "
+                 "%s", c->id, (unsigned long long)c->seq, what);
+    if (c->seq >= p->warm)
+        p->samples[(uint64_t)c->id * p->per + c->seq - p->warm] = 0;
+    close_fd(&c->fd);           /* close: out of the epoll set too */
+    c->rest_len = 0;
+    c->got = 0;
+}
+
+/* 0 connected, 1 failed with an error of *kind (counted by the caller),
+ * -1 the load's own failure. */
+static int client_connect(struct lproc *p, struct client *c, int *kind,
+                          char *err)
 {
     int on = 1;
     struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
     int domain = p->s->via == SRV_TCP ? p->s->addr.ss_family : AF_UNIX;
+    struct timeval tv = {
+        .tv_sec = (time_t)(p->s->timeout_ns / 1000000000u),
+        .tv_usec = (suseconds_t)(p->s->timeout_ns % 1000000000u / 1000u),
+    };
 
     c->fd = socket(domain, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (c->fd == -1)
         return err_sys(err, "socket");
+    /* a blocking connect or send waits at most the request's timeout: a
+     * full accept queue stalls this load process no longer than that */
+    if (setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == -1)
+        return err_sys(err, "setsockopt SO_SNDTIMEO");
     if (connect(c->fd, (const struct sockaddr *)&p->s->addr,
-                p->s->addrlen) == -1)
+                p->s->addrlen) == -1) {
+        int e = errno;
+
+        close_fd(&c->fd);
+        errno = e;              /* for the caller's message */
+        *kind = e == EINPROGRESS || e == EAGAIN ? TP_ERR_TIMEOUT
+                                                : load_error_kind(e);
+        if (*kind >= 0)         /* SO_SNDTIMEO: EINPROGRESS (TCP), EAGAIN
+                                   (Unix) */
+            return 1;
         return err_set(err, "client %u, request %llu: connect: %s%s", c->id,
-                       (unsigned long long)c->seq, strerror(errno),
-                       errno == EADDRNOTAVAIL ? " (local ports used up, "
+                       (unsigned long long)c->seq, strerror(e),
+                       e == EADDRNOTAVAIL ? " (local ports used up, "
                        "in TIME_WAIT: fewer --iterations)" : "");
+    }
     p->slot->connects++;
     if (p->s->via == SRV_TCP &&
         setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) == -1)
@@ -190,12 +284,41 @@ static int client_connect(struct lproc *p, struct client *c, char *err)
     return 0;
 }
 
+/* Send buf whole: 0 sent, 1 the request failed (counted), -1 error. */
+static int client_write(struct lproc *p, struct client *c,
+                        const uint8_t *buf, size_t len, char *err)
+{
+    while (len > 0) {
+        ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL);
+        int kind;
+
+        if (n >= 0) {
+            buf += n;
+            len -= (size_t)n;
+            continue;
+        }
+        if (errno == EINTR)
+            continue;
+        kind = errno == EAGAIN ? TP_ERR_TIMEOUT     /* SO_SNDTIMEO */
+                               : load_error_kind(errno);
+        if (kind < 0)
+            return err_set(err, "client %u, request %llu: send: %s", c->id,
+                           (unsigned long long)c->seq, strerror(errno));
+        client_failed(p, c, kind, strerror(errno));
+        return 1;
+    }
+    return 0;
+}
+
 /* Start request c->seq: its clock starts now (closed loop) or at its due
  * time (open loop, even when late: the wait is the server's); connect
- * first when each request has its own connection. */
-static int client_send(struct lproc *p, struct client *c, char *err)
+ * first when it has no connection (connect per request, or a keep-alive
+ * connection that failed).  0 sent, 1 it failed (counted), -1 error. */
+static int client_start(struct lproc *p, struct client *c, char *err)
 {
     size_t len = p->s->msg_bytes;
+    uint64_t t;
+    int kind;
 
     if (p->s->http)             /* the path names the client and request */
         len = (size_t)snprintf((char *)c->req, LOAD_HTTP_REQ,
@@ -206,19 +329,73 @@ static int client_send(struct lproc *p, struct client *c, char *err)
     c->got = 0;
     c->idle = 0;
     c->t_send = p->period_ns != 0 ? c->t_due : now_ns();
-    if (p->s->connect_per_req && client_connect(p, c, err) == -1)
-        return -1;
+    if (c->conn_err != 0) {     /* keep-alive: its first connect failed */
+        kind = c->conn_err - 1;
+        c->conn_err = 0;
+        client_failed(p, c, kind, "connect failed");
+        return 1;
+    }
+    if (c->fd == -1) {
+        int r = client_connect(p, c, &kind, err);
+
+        if (r == 1)
+            client_failed(p, c, kind, strerror(errno));
+        if (r != 0)
+            return r;
+    }
+    t = now_ns();
+    c->t_deadline = t + p->s->timeout_ns;
     if (p->s->slow_ns != 0 && c->id == p->s->clients - 1) {
         c->rest_off = len / 2;  /* half now, the rest when due */
         c->rest_len = len - len / 2;
-        c->t_rest = now_ns() + p->s->slow_ns;
-        return write_full(c->fd, c->req, c->rest_off, err);
+        c->t_rest = t + p->s->slow_ns;
+        c->t_deadline += p->s->slow_ns;
+        len /= 2;
     }
-    return write_full(c->fd, c->req, len, err);
+    return client_write(p, c, c->req, len, err);
 }
 
-/* c's socket is readable: 1 reply not yet whole, 0 round trip done
- * (and the next one sent or scheduled, or the client done), -1 error. */
+/* Request c->seq is over, answered at t or failed: on to the next one -
+ * sent, scheduled (open loop), or the client done when none is left.  A
+ * request that fails at once (a refused connect) is counted and the next
+ * one tried, so a server that is gone costs no wait.  0, or -1 error. */
+static int client_advance(struct lproc *p, struct client *c, uint64_t t,
+                          int *active, char *err)
+{
+    for (;;) {
+        int r;
+
+        if (++c->seq == p->warm + p->per) {
+            close_fd(&c->fd);   /* the server sees EOF */
+            c->done = 1;
+            (*active)--;
+            return 0;
+        }
+        if (p->period_ns != 0) {
+            c->t_due += p->period_ns;
+            if (c->t_due > t) {
+                c->idle = 1;    /* sent when due (lproc_due) */
+                return 0;
+            }
+        }
+        if ((r = client_start(p, c, err)) != 1)
+            return r;
+        t = now_ns();
+    }
+}
+
+/* Start request c->seq, and the next ones while they fail at once. */
+static int client_go(struct lproc *p, struct client *c, int *active,
+                     char *err)
+{
+    int r = client_start(p, c, err);
+
+    return r == 1 ? client_advance(p, c, now_ns(), active, err) : r;
+}
+
+/* c's socket is readable: read; a whole reply is compared, recorded and
+ * followed by the next request.  A reset or an early EOF fails the
+ * request (counted).  0, or -1 error (a wrong byte is one). */
 static int client_readable(struct lproc *p, struct client *c, int *active,
                            char *err)
 {
@@ -229,16 +406,25 @@ static int client_readable(struct lproc *p, struct client *c, int *active,
     uint64_t t;
 
     if (n == -1 && (errno == EINTR || errno == EAGAIN))
-        return 1;
-    if (n == -1)
-        return err_set(err, "client %u, request %llu: read: %s", c->id,
-                       (unsigned long long)c->seq, strerror(errno));
-    if (n == 0)
-        return err_set(err, "client %u, request %llu: the server closed "
-                       "the connection", c->id, (unsigned long long)c->seq);
+        return 0;
+    if (n <= 0) {
+        int kind = n == 0 ? TP_ERR_RESET : load_error_kind(errno);
+
+        if (kind < 0)
+            return err_set(err, "client %u, request %llu: read: %s", c->id,
+                           (unsigned long long)c->seq, strerror(errno));
+        if (c->idle) {          /* between requests: none lost, the next
+                                   one reconnects */
+            close_fd(&c->fd);
+            return 0;
+        }
+        client_failed(p, c, kind, n == 0 ? "the server closed the "
+                      "connection before the reply" : strerror(errno));
+        return client_advance(p, c, now_ns(), active, err);
+    }
     c->got += (size_t)n;
     if (c->got < len)
-        return 1;
+        return 0;
     t = now_ns();
     if (memcmp(c->reply, want, len) != 0) {
         size_t k = 0;
@@ -256,97 +442,111 @@ static int client_readable(struct lproc *p, struct client *c, int *active,
             t > c->t_send ? t - c->t_send : 1;
     if (p->s->connect_per_req)
         close_fd(&c->fd);       /* the server sees EOF; TIME_WAIT is ours */
-    if (++c->seq == p->warm + p->per) {
-        close_fd(&c->fd);       /* the server sees EOF */
-        (*active)--;
-        return 0;
-    }
-    if (p->period_ns != 0) {
-        c->t_due += p->period_ns;
-        if (c->t_due > t) {
-            c->idle = 1;        /* sent when due (lproc_loop) */
-            return 0;
-        }
-    }
-    return client_send(p, c, err) == -1 ? -1 : 0;
+    return client_advance(p, c, t, active, err);
 }
 
-/* Open loop, slow client: send what is due, and say how long until the
- * next one is (NULL: nothing is waiting for its time). */
-static struct timespec *lproc_due(struct lproc *p, struct timespec *ts,
-                                  char *err, int *rc)
+/* Open loop, slow client: send what is due, and lower *next to when the
+ * next thing is due. */
+static int lproc_due(struct lproc *p, uint64_t *next, int *active,
+                     char *err)
 {
-    uint64_t now = now_ns(), next = UINT64_MAX;
+    uint64_t now = now_ns();
 
-    *rc = 0;
     for (unsigned i = 0; i < p->n; i++) {
         struct client *c = &p->cl[i];
+        int r = 0;
 
         if (c->rest_len != 0 && c->t_rest <= now) {
             size_t len = c->rest_len;
 
             c->rest_len = 0;
-            if (write_full(c->fd, c->req + c->rest_off, len, err) == -1) {
-                *rc = -1;
-                return NULL;
-            }
-        } else if (c->rest_len != 0 && c->t_rest < next) {
-            next = c->t_rest;
+            r = client_write(p, c, c->req + c->rest_off, len, err);
+        } else if (c->idle && c->t_due <= now) {
+            r = client_start(p, c, err);
         }
-        if (!c->idle)
-            continue;
-        if (c->t_due <= now) {
-            if (client_send(p, c, err) == -1) {
-                *rc = -1;
-                return NULL;
-            }
-            if (c->rest_len != 0 && c->t_rest < next)
-                next = c->t_rest;       /* it just became slow */
-        } else if (c->t_due < next) {
-            next = c->t_due;
-        }
+        if (r == 1)
+            r = client_advance(p, c, now_ns(), active, err);
+        if (r == -1)
+            return -1;
+        if (c->rest_len != 0 && c->t_rest < *next)
+            *next = c->t_rest;
+        if (c->idle && c->t_due < *next)
+            *next = c->t_due;
     }
-    if (next == UINT64_MAX)
-        return NULL;
-    ts->tv_sec = (time_t)((next - now) / 1000000000u);
-    ts->tv_nsec = (long)((next - now) % 1000000000u);
-    return ts;
+    return 0;
+}
+
+/* Every request in flight past its deadline fails (timed out): its
+ * connection is closed, a late reply cannot be taken for the next one. */
+static int lproc_timeouts(struct lproc *p, uint64_t now, int *active,
+                          char *err)
+{
+    for (unsigned i = 0; i < p->n; i++) {
+        struct client *c = &p->cl[i];
+
+        if (c->done || c->idle || c->fd == -1 || c->t_deadline > now)
+            continue;
+        client_failed(p, c, TP_ERR_TIMEOUT, "no reply in time "
+                      "(--request-timeout)");
+        if (client_advance(p, c, now, active, err) == -1)
+            return -1;
+    }
+    return 0;
 }
 
 static int lproc_loop(struct lproc *p, char *err)
 {
     struct epoll_event ev[64];
     int active = (int)p->n;
-    uint64_t t0;
+    uint64_t t0, next_scan;
 
     if (!p->s->connect_per_req)
-        for (unsigned i = 0; i < p->n; i++)
-            if (client_connect(p, &p->cl[i], err) == -1)
+        for (unsigned i = 0; i < p->n; i++) {
+            int kind, r = client_connect(p, &p->cl[i], &kind, err);
+
+            if (r == -1)
                 return -1;
+            if (r == 1)         /* request 0 fails with it */
+                p->cl[i].conn_err = kind + 1;
+        }
     /* open loop: client i's requests are due every period from
      * t0 + i/R, so that together they are R per second, evenly spaced */
     t0 = now_ns();
+    next_scan = t0 + p->scan_ns;
     for (unsigned i = 0; i < p->n; i++) {
         struct client *c = &p->cl[i];
 
         if (p->period_ns != 0) {
             c->t_due = t0 + p->period_ns * c->id / p->s->clients;
             c->idle = 1;
-        } else if (client_send(p, c, err) == -1) {
+        } else if (client_go(p, c, &active, err) == -1) {
             return -1;
         }
     }
     while (active > 0) {
-        struct timespec ts, *tsp = NULL;
-        int n, rc;
+        struct timespec ts;
+        uint64_t now = now_ns(), next;
+        int n;
 
-        if (p->period_ns != 0 || p->s->slow_ns != 0) {
-            tsp = lproc_due(p, &ts, err, &rc);
-            if (rc == -1)
+        if (now >= next_scan) { /* the deadlines, a few times per timeout */
+            if (lproc_timeouts(p, now, &active, err) == -1)
                 return -1;
+            next_scan = now + p->scan_ns;
+            if (active == 0)
+                break;
         }
+        next = next_scan;
+        if ((p->period_ns != 0 || p->s->slow_ns != 0) &&
+            lproc_due(p, &next, &active, err) == -1)
+            return -1;
+        if (active == 0)
+            break;
+        now = now_ns();
+        next = next > now ? next - now : 0;
+        ts.tv_sec = (time_t)(next / 1000000000u);
+        ts.tv_nsec = (long)(next % 1000000000u);
         /* epoll_pwait2: a nanosecond timeout (epoll_wait's is in ms) */
-        n = epoll_pwait2(p->epfd, ev, 64, tsp, NULL);
+        n = epoll_pwait2(p->epfd, ev, 64, &ts, NULL);
         if (n == -1 && errno == EINTR)
             continue;
         if (n == -1)
@@ -445,10 +645,10 @@ int load_run(struct srv *s, unsigned nprocs, uint64_t warm, uint64_t per,
              struct tp_counts *c, char *err)
 {
     pid_t pid[SRV_MAX_LISTENERS] = { 0 };
-    unsigned first = 0;
+    unsigned first = 0, bad = 0;
     char one = 's';
     int rc = 0;
-    uint64_t t0 = now_ns();
+    uint64_t t0 = now_ns(), failed = 0;
 
     if (nprocs > s->clients)
         nprocs = s->clients;
@@ -457,6 +657,8 @@ int load_run(struct srv *s, unsigned nprocs, uint64_t warm, uint64_t per,
         struct lproc p = {
             .s = s, .first = first, .warm = warm, .per = per,
             .period_ns = load_period_ns(s),
+            .scan_ns = s->timeout_ns / 4 > 1000000u ? s->timeout_ns / 4
+                                                     : 1000000u,
             .n = s->clients / nprocs + (k < s->clients % nprocs),
             .samples = c->samples_ns, .slot = &s->load->slot[k],
         };
@@ -480,9 +682,24 @@ int load_run(struct srv *s, unsigned nprocs, uint64_t warm, uint64_t per,
         rc = -1;
     s->load->elapsed_ns = now_ns() - t0;
     c->sent = (uint64_t)s->clients * (warm + per);
-    for (unsigned k = 0; k < nprocs; k++)
+    for (unsigned k = 0; k < nprocs; k++) {
         c->received += s->load->slot[k].replies;
-    c->lost = rc == 0 ? c->sent - c->received : 0;
+        for (int e = 0; e < TP_ERR_N; e++) {
+            c->errors[e] += s->load->slot[k].errors[e];
+            failed += s->load->slot[k].errors[e];
+        }
+        if (bad == 0 && s->load->slot[k].first_err[0] != '\0')
+            bad = k + 1;        /* the first process that saw one */
+    }
+    if (rc == 0 && c->received + failed < c->sent)
+        c->lost = c->sent - c->received - failed;
+    if (rc == 0 && c->received == 0 && failed > 0)
+        rc = err_set(err, "every request failed: %llu refused, %llu reset, "
+                     "%llu timed out (the first: %s)",
+                     (unsigned long long)c->errors[TP_ERR_REFUSED],
+                     (unsigned long long)c->errors[TP_ERR_RESET],
+                     (unsigned long long)c->errors[TP_ERR_TIMEOUT],
+                     s->load->slot[bad - 1].first_err);
     /* the slow client's samples are the last: left out */
     c->nsamples = (uint64_t)(s->clients - (s->slow_ns != 0)) * per;
     if (write_full(s->stop_wfd, &one, 1, err) == -1)    /* serve() ends */

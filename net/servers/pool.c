@@ -18,7 +18,9 @@
  * pressure all the way to the client's connect.  (The alternative,
  * accept and close at once, would turn overload into errors.)  With
  * keep-alive clients this means at most N clients are served at once;
- * the others wait for a worker to finish a whole session.
+ * the others wait for a worker to finish a whole session.  (The test
+ * servers_errors/pool_full_queue_blocks_the_acceptor_and_refuses_nobody
+ * drives 1 worker and a queue of 1 with four clients and asserts this.)
  *
  * Copies.  Two each way, as for any socket: the request into the kernel
  * and out to the server, the reply the same way back (TCP or Unix).

@@ -29,7 +29,9 @@
  * Options: --clients LIST (one row per count), --workers N
  * (prefork, pool, epoll-threads), --pool-queue N, --load-procs N,
  * --workload keepalive|connect, --rate R (open loop; 0 closed),
- * --slow-client MS (load.c), --proto echo|http, --connect HOST[:PORT] (connect.c: no server is
+ * --slow-client MS, --request-timeout MS (load.c: failed requests are
+ * counted by kind), --via tcp|unix (a filter on the variants),
+ * --proto echo|http, --connect HOST[:PORT] (connect.c: no server is
  * started here, no consumer is forked; the load runs against
  * `ipclab serve --model MODEL` on HOST).
  *
@@ -137,6 +139,34 @@ static const struct tp_option srv_slow_option = {
     .max = 10000, .applies = "server/*",
 };
 TRANSPORT_OPTION(srv_slow_option);
+
+/* --via: which socket the rows run over; a filter on the variants (a
+ * variant named in full, server/epoll/tcp, always runs). */
+static const char *const srv_via_choices[] = { "tcp", "unix", NULL };
+static unsigned srv_via_opt = 1u << SRV_TCP | 1u << SRV_UNIX;
+static const struct tp_option srv_via_option = {
+    .name = "via", .type = OPT_LIST, .value = &srv_via_opt,
+    .choices = srv_via_choices, .arg = "tcp|unix",
+    .help = "server/*: the socket, TCP loopback or a Unix stream socket "
+            "(a list; default both)",
+    .applies = "server/*",
+};
+TRANSPORT_OPTION(srv_via_option);
+
+int srv_tp_via_selected(const struct transport *tp)
+{
+    return (srv_via_opt & (1u << tp->variant)) != 0;
+}
+
+static unsigned long srv_timeout_ms_opt = 10000;
+static const struct tp_option srv_timeout_option = {
+    .name = "request-timeout", .type = OPT_UINT,
+    .value = &srv_timeout_ms_opt, .arg = "MS",
+    .help = "server/*: a reply not complete MS ms after its request went "
+            "out is counted as timed out (1..600000, default 10000)",
+    .min = 1, .max = 600000, .applies = "server/*",
+};
+TRANSPORT_OPTION(srv_timeout_option);
 
 static const char *const srv_proto_choices[] = { "echo", "http", NULL };
 static int srv_proto_opt;       /* 0 echo, 1 http */
@@ -424,6 +454,7 @@ int srv_tp_create(struct tp_channel *ch, char *err)
     s->http = srv_proto_opt == 1;
     s->rate = srv_rate_opt;
     s->slow_ns = (uint64_t)srv_slow_ms_opt * 1000000u;
+    s->timeout_ns = (uint64_t)srv_timeout_ms_opt * 1000000u;
     ch->facts.clients = s->clients;
     ch->facts.wait = "block";
     srv_note(ch, s);

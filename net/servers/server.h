@@ -39,6 +39,10 @@ struct srv {
     uint64_t slow_ns;           /* --slow-client: the last client pauses
                                    this long in the middle of each request;
                                    0 none */
+    uint64_t timeout_ns;        /* --request-timeout: a reply not whole
+                                   this long after its request went out
+                                   (the slow client: after its pause) is
+                                   counted as timed out */
     int listen_fd;              /* bound and listening (create()) */
     int listen_fds[SRV_MAX_LISTENERS];  /* reuseport: one per worker */
     unsigned nlisten;
@@ -78,6 +82,8 @@ int srv_tp_check_size(const struct transport *tp, enum tp_mode mode,
  * srv_remote_target() sets the run solo, probes the server with one
  * request, and points s->addr at it.  -1 with err. */
 int srv_tp_selected(const struct transport *tp);
+/* --via (server.c): is this variant's socket among those asked for? */
+int srv_tp_via_selected(const struct transport *tp);
 int srv_remote_refuses(struct tp_channel *ch, const struct srv *s,
                        const struct srv_model *m, char *err);
 int srv_remote_target(struct tp_channel *ch, struct srv *s, char *err);

@@ -39,7 +39,8 @@ NUMERIC = (
     "vcsw", "ivcsw", "minflt", "majflt", "ctxsw", "migrations", "faults",
     "syscalls", "cycles", "instructions", "cache_misses")
     for side in ("producer", "consumer")) + (
-    "syscalls_send_declared", "syscalls_recv_declared", "ci_low", "ci_high")
+    "syscalls_send_declared", "syscalls_recv_declared", "ci_low", "ci_high",
+    "errors_refused", "errors_reset", "errors_timeout")
 MODES = ("throughput", "latency", "paced")
 STATUSES = ("ok", "failed", "n/a")
 # Rows and JSON keys that stay strings even when they look like numbers.
