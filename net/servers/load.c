@@ -57,9 +57,10 @@
  * The clock.  Transports never read the clock - except here: many round
  * trips are in flight at once, so the harness cannot time them one by one.
  * Each load process reads CLOCK_MONOTONIC once when a request goes out (or
- * takes its due time, open loop) and once when its reply is complete, and writes the difference into the
- * harness's sample buffer (shared memory: the producer's children see it),
- * one slot per recorded round trip, client by client.
+ * takes its due time, open loop) and once when its reply is complete, and
+ * writes the difference into the harness's sample buffer (shared memory:
+ * the producer's children see it), one slot per recorded round trip,
+ * client by client; and once per epoll wakeup, for the deadlines.
  *
  *      producer (custom)        load process k        server (consumer)
  *      fork load processes ---> connect its clients   accept ...
@@ -343,7 +344,9 @@ static int client_start(struct lproc *p, struct client *c, char *err)
         if (r != 0)
             return r;
     }
-    t = now_ns();
+    /* the deadline: from now, or, closed loop, from t_send, read just
+     * before (connect per request: the connect is part of the wait) */
+    t = p->period_ns != 0 ? now_ns() : c->t_send;
     c->t_deadline = t + p->s->timeout_ns;
     if (p->s->slow_ns != 0 && c->id == p->s->clients - 1) {
         c->rest_off = len / 2;  /* half now, the rest when due */
@@ -536,12 +539,13 @@ static int lproc_loop(struct lproc *p, char *err)
                 break;
         }
         next = next_scan;
-        if ((p->period_ns != 0 || p->s->slow_ns != 0) &&
-            lproc_due(p, &next, &active, err) == -1)
-            return -1;
-        if (active == 0)
-            break;
-        now = now_ns();
+        if (p->period_ns != 0 || p->s->slow_ns != 0) {
+            if (lproc_due(p, &next, &active, err) == -1)
+                return -1;
+            if (active == 0)
+                break;
+            now = now_ns();     /* lproc_due may have taken a while */
+        }
         next = next > now ? next - now : 0;
         ts.tv_sec = (time_t)(next / 1000000000u);
         ts.tv_nsec = (long)(next % 1000000000u);
