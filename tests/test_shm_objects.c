@@ -83,6 +83,7 @@ Test(shm_objects, sysv_segment_is_private_and_0600, .timeout = 10)
     long key = -1;
     unsigned perms = 0;
 
+    tu_shared_begin();          /* a segment: keep leftover checks off */
     create_alone(&ch, "sysv_shm/futex");
     cr_expect_eq(find_sysv_segment(&key, &perms), 1);
     cr_expect_eq(key, 0, "key %ld: not IPC_PRIVATE", key);
@@ -90,6 +91,7 @@ Test(shm_objects, sysv_segment_is_private_and_0600, .timeout = 10)
     ch.tp->destroy(&ch);
     cr_expect_eq(find_sysv_segment(&key, &perms), 0,
                  "destroy() left the segment");
+    tu_shared_end();
 }
 
 /* This process's shared mappings of files whose path contains `what`:
@@ -141,6 +143,7 @@ Test(shm_objects, posix_object_is_unguessable_0600_and_nameless_after_create,
 
     snprintf(prefix, sizeof(prefix), "/dev/shm/ipclab-%ld-",
              (long)getpid());
+    tu_shared_begin();          /* /dev/shm names: keep leftover checks off */
     create_alone(&a, "posix_shm/spin");
     create_alone(&b, "posix_shm/spin");
     cr_assert_eq(find_mappings(prefix, paths, modes, 4), 2);
@@ -156,6 +159,7 @@ Test(shm_objects, posix_object_is_unguessable_0600_and_nameless_after_create,
     b.tp->destroy(&b);
     cr_expect_eq(find_mappings(prefix, paths, modes, 4), 0,
                  "destroy() left a mapping");
+    tu_shared_end();
 }
 
 Test(shm_objects, mmap_file_is_0600_and_already_unlinked, .timeout = 10)
