@@ -17,6 +17,7 @@ TOP = os.path.normpath(os.path.join(HERE, "..", ".."))
 BINDIR = os.environ.get("IPCLAB_BINDIR", os.path.join(TOP, "bin"))
 sys.path.insert(0, os.path.join(TOP, "scripts", "lib"))
 import ipclab_results as R  # noqa: E402
+import ipclab_styles as S  # noqa: E402
 
 
 def load_script(name):
@@ -141,7 +142,7 @@ class OneLookPerTransport(unittest.TestCase):
 
     def test_every_transport_has_its_own_colour_and_marker(self):
         seen = {}
-        styles = R.style_map(self.transports())
+        styles = S.style_map(self.transports())
         for name in self.transports():
             style = styles[name]
             self.assertNotIn(style, seen,
@@ -151,14 +152,14 @@ class OneLookPerTransport(unittest.TestCase):
 
     def test_the_tables_transports_keep_their_style_in_any_run(self):
         names = self.transports()
-        self.assertEqual(R.style_map(names)["pipe"], R.transport_style("pipe"))
-        self.assertEqual(R.style_map(["pipe", "zz/x"])["pipe"],
-                         R.style_map(names)["pipe"])
+        self.assertEqual(S.style_map(names)["pipe"], S.transport_style("pipe"))
+        self.assertEqual(S.style_map(["pipe", "zz/x"])["pipe"],
+                         S.style_map(names)["pipe"])
 
     def test_a_style_does_not_depend_on_the_run(self):
-        self.assertEqual(R.transport_style("pipe"), R.transport_style("pipe"))
-        self.assertNotEqual(R.transport_style("posix_shm/spin"),
-                            R.transport_style("posix_shm/spin/in-place"))
+        self.assertEqual(S.transport_style("pipe"), S.transport_style("pipe"))
+        self.assertNotEqual(S.transport_style("posix_shm/spin"),
+                            S.transport_style("posix_shm/spin/in-place"))
 
 
 if __name__ == "__main__":
