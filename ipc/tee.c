@@ -29,12 +29,13 @@
  *
  * Kernel objects.  Pipes A and B (and a pipe back to the producer for the
  * echo in latency mode), made in create() and grown to TEE_PIPE_BYTES
- * (F_SETPIPE_SZ) when the limits allow, whose parent copies are closed in
- * ready() (a consumer that dies then leaves a pipe without a reader); tee: the producer's stage pipe,
- * made in its attach().  create() first tees and splices one byte between
- * two pipes of its own: where a seccomp filter refuses either call the
- * tee/tee row is n/a with that reason.  B dies with A (PR_SET_PDEATHSIG) and is reaped by
- * it; nothing has a name.
+ * (F_SETPIPE_SZ) when the limits allow; the parent's copies are closed in
+ * ready(), so a consumer that dies leaves a pipe without a reader (EPIPE,
+ * not a hang).  tee: the producer's stage pipe, made in its attach().
+ * create() first tees and splices one byte between two pipes of its own:
+ * where a seccomp filter refuses either call the tee/tee row is n/a with
+ * that reason.  B dies with A (PR_SET_PDEATHSIG) and is reaped by it;
+ * nothing has a name.
  *
  * Copies, for one byte to reach both consumers: tee 3 (into the stage pipe
  * once, out once per consumer: tee and splice move page references);
@@ -49,8 +50,8 @@
  * Protocol (throughput; latency: A also writes each message back on the
  * pipe back, and the producer reads it):
  *
- *      producer                       consumer A        consumer B (A's child)
- *      --------                       ----------        ----------------------
+ *      producer                       consumer A        consumer B (A's kid)
+ *      --------                       ----------        --------------------
  *      tee:   write(stage, msg)
  *             tee(stage -> A) ------> read(A, msg)
  *             splice(stage -> B) ---------------------> read(B, msg), check
@@ -59,7 +60,7 @@
  *                                     last message:
  *                                     waitpid(B) <----- _exit(0)
  *
- * Usage: bin/tee [--size 64K,1M] [--mode latency]
+ * Usage: bin/tee [--sizes 64K,1M] [--mode latency]
  *        (or: ipclab run tee, tee/tee, tee/write-twice)
  */
 #define _GNU_SOURCE

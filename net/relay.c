@@ -1,12 +1,12 @@
 /* relay.c - a process in the middle relays a stream socket to another:
  * with splice(2) through a pipe, or with read(2) + write(2).
  *
- * What it is.  A proxy's inner loop (a TCP forwarder, a sidecar, the
- * splice echo server of the seeds): bytes arrive on one socket and leave
- * on another.  Read + write copies each byte into the relay's buffer and
- * out again; splice moves the socket's page references into a pipe the
- * relay owns and from the pipe into the other socket, so the relay never
- * touches the bytes.  Three processes:
+ * What it is.  A proxy's inner loop (a TCP forwarder, a sidecar, a
+ * splice echo server): bytes arrive on one socket and leave on another.
+ * Read + write copies each byte into the relay's buffer and out again;
+ * splice moves the socket's page references into a pipe the relay owns
+ * and from the pipe into the other socket, so the relay never touches the
+ * bytes.  Three processes:
  *
  *      relay/KIND/rw       read(in, buf) + write(out, buf)
  *      relay/KIND/splice   splice(in -> pipe) + splice(pipe -> out)
@@ -68,7 +68,7 @@
  *      ...
  *      close(up) ------> EOF: close, _exit                 waitpid(relay)
  *
- * Usage: bin/relay [--size 64,64K,1M] [--mode latency]
+ * Usage: bin/relay [--sizes 64,64K,1M] [--mode latency]
  *        (or: ipclab run relay, relay/tcp, relay/unix/splice ...)
  */
 #define _GNU_SOURCE
@@ -210,7 +210,7 @@ static int relay_connect(struct tp_channel *ch, struct relay_path *r,
     return 0;
 }
 
-/* splice: the pipe; rw: the buffer, as large as the pipe would be. */
+/* splice: the pipe; rw: the buffer, the size the pipe is asked for. */
 static int relay_tools(enum relay_how how, struct relay_path *r, char *err)
 {
     int got;
