@@ -15,7 +15,7 @@
 int helper_init(struct helper *h, char *err)
 {
     h->pid = 0;
-    h->ready_fd = -1;
+    h->ready_fd = h->go_fd = -1;
     h->slot = mmap(NULL, sizeof(*h->slot), PROT_READ | PROT_WRITE,
                    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (h->slot == MAP_FAILED) {
@@ -42,11 +42,32 @@ int helper_ready(struct helper *h, char *err)
     return rc;
 }
 
+int helper_go(struct helper *h, char *err)
+{
+    char c = 'g';
+    int rc = 0;
+
+    if (h->go_fd != -1)
+        rc = write_full(h->go_fd, &c, 1, err);
+    close_fd(&h->go_fd);
+    return rc;
+}
+
+int helper_await_go(struct helper *h, char *err)
+{
+    char c;
+    int rc = read_full(h->go_fd, &c, 1, err);
+
+    close_fd(&h->go_fd);
+    return rc == 0 ? 0 : err_set(err, "the run ended before it started");
+}
+
 /* Reap the helper; its wait status, or -1 with err. */
 static int helper_reap(struct helper *h, int *status, char *err)
 {
     pid_t r;
 
+    close_fd(&h->go_fd);        /* a helper still waiting sees EOF */
     while ((r = waitpid(h->pid, status, 0)) == -1 && errno == EINTR)
         ;
     h->pid = 0;
@@ -58,17 +79,24 @@ int helper_start(struct helper *h, int (*fn)(struct helper *h, void *arg,
                  void *arg, char *err)
 {
     pid_t parent = getpid();
-    int sync[2], status;
+    int sync[2], go[2], status;
     char c;
 
     if (pipe2(sync, O_CLOEXEC) == -1)
         return err_sys(err, "pipe2");
+    if (pipe2(go, O_CLOEXEC) == -1) {
+        close(sync[0]);
+        close(sync[1]);
+        return err_sys(err, "pipe2");
+    }
     h->slot->err[0] = '\0';
     h->pid = fork();
     if (h->pid == -1) {
         h->pid = 0;
         close(sync[0]);
         close(sync[1]);
+        close(go[0]);
+        close(go[1]);
         return err_sys(err, "fork");
     }
     if (h->pid == 0) {
@@ -76,7 +104,9 @@ int helper_start(struct helper *h, int (*fn)(struct helper *h, void *arg,
         int rc;
 
         close(sync[0]);
+        close(go[1]);
         h->ready_fd = sync[1];
+        h->go_fd = go[0];
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != parent)
             _exit(1);           /* never outlive the side that forked us */
         rc = fn(h, arg, why);
@@ -85,6 +115,8 @@ int helper_start(struct helper *h, int (*fn)(struct helper *h, void *arg,
         _exit(rc == 0 ? 0 : 1);
     }
     close(sync[1]);
+    close(go[0]);
+    h->go_fd = go[1];
     if (read_full(sync[0], &c, 1, err) == 0) {  /* set up */
         close(sync[0]);
         return 0;

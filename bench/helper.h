@@ -14,9 +14,14 @@
  *      helper_start: pipe, fork ---------> prctl(PR_SET_PDEATHSIG, SIGKILL)
  *                                          fn(): set up, helper_ready()
  *      read 1 byte <---------------------- "r"
+ *      first recv(): helper_go() --------> helper_await_go()
  *      ... the run ...                     fn(): the helper's work
  *      helper_wait: waitpid <------------- _exit(0), or its error in the
  *                                          shared slot and _exit(1)
+ *
+ * The helper waits for its "go" until the side that forked it starts its
+ * measured loop (the side calls helper_go() in its first recv), so that
+ * all its work falls inside that side's counters, opened after "go".
  *
  * Nothing is left behind: the helper dies with the side that forked it
  * (PR_SET_PDEATHSIG, checked against a parent that died before prctl),
@@ -43,6 +48,8 @@ struct helper_slot {
 struct helper {
     pid_t pid;                  /* > 0 while running (in its parent) */
     int ready_fd;               /* in the helper until helper_ready() */
+    int go_fd;                  /* write end in the parent until
+                                   helper_go(); read end in the helper */
     struct helper_slot *slot;   /* shared with every process of the run */
 };
 
@@ -60,6 +67,13 @@ int helper_start(struct helper *h, int (*fn)(struct helper *h, void *arg,
                  void *arg, char *err);
 /* In the helper: set up, the caller may go on.  0, or -1 with err. */
 int helper_ready(struct helper *h, char *err);
+
+/* In the side that forked it, once its measured loop runs: the helper
+ * may start its work.  Idempotent.  0, or -1 with err. */
+int helper_go(struct helper *h, char *err);
+/* In the helper: wait for helper_go().  0, or -1 with err when the side
+ * gave up first. */
+int helper_await_go(struct helper *h, char *err);
 
 /* Wait for the helper to end.  0 if it ended well (or never ran), else
  * -1 with "WHO: its message" in err. */

@@ -24,8 +24,9 @@
  * body's digest), and A reaps B once it has read the last message, so the
  * row is a success only if both consumers received every byte in order.
  * The row's consumer CPU, counters and MB/s are A's and B's together (A
- * reaps B; MB/s counts the stream once, delivered when both have it).  B
- * runs on A's CPU (it inherits the pinning).
+ * reaps B; MB/s counts the stream once, delivered when both have it); B
+ * starts reading when A's first recv() says so, so that its work falls
+ * inside A's counters.  B runs on A's CPU (it inherits the pinning).
  *
  * Kernel objects.  Pipes A and B (and a pipe back to the producer for the
  * echo in latency mode), made in create() and grown to TEE_PIPE_BYTES
@@ -141,7 +142,7 @@ static int second_main(struct helper *h, void *arg, char *err)
         err_sys(err, "aligned_alloc");
         goto out;
     }
-    if (helper_ready(h, err) == -1)
+    if (helper_ready(h, err) == -1 || helper_await_go(h, err) == -1)
         goto out;
     for (uint64_t i = 0; i < ch->messages; i++) {
         if (read_full(p->to_b[0], buf, len, err) == -1)
@@ -329,6 +330,8 @@ static int tee_recv(struct tp_channel *ch, void *buf, size_t len,
     *msg = buf;
     if (ch->role == ROLE_PRODUCER)
         return read_full(p->back[0], buf, len, err);
+    if (helper_go(&p->second, err) == -1)
+        return -1;              /* the first: B may start reading */
     if (read_full(p->to_a[0], buf, len, err) == -1) {
         helper_failed(&p->second, "second consumer", err);
         return -1;
