@@ -48,7 +48,7 @@ MAIN_SRC    := bench/ipclab.c bench/single.c
 CMD_SRC     := bench/advise.c
 BENCH_SRC   := $(filter-out $(MAIN_SRC) $(CMD_SRC),$(wildcard bench/*.c))
 SUPPORT_SRC := ipc/ring.c ipc/shm_ring.c ipc/shm_wait.c ipc/unix_dgram.c \
-               net/netopt.c
+               net/netopt.c net/served_file.c
 MECH_SRC    := $(filter-out $(SUPPORT_SRC),$(wildcard $(addsuffix /*.c,$(MECH_DIRS))))
 # net/remote/ (two-host mode, `ipclab serve`) is support code, every file of
 # it: in the archive for bin/tcp and bin/udp, and linked whole into

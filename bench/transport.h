@@ -23,7 +23,8 @@
  *
  * Rules for transports:
  *   - never read the clock, never fork (except a transport whose subject is
- *     fork itself, signals/sigchld.c), never print, never exit;
+ *     fork itself, signals/sigchld.c, and one that needs a third process,
+ *     which forks it through bench/helper.h), never print, never exit;
  *   - report failure by returning -1 with a one-line message in `err`
  *     (ERR_LEN bytes; use err_set()/err_sys() from bench/util.h);
  *   - destroy() runs in the parent after every run - success, failure,

@@ -51,7 +51,8 @@
  * does not, the row is n/a with the reason.  Give --dir on a disk file
  * system (e.g. /var/tmp) for --cold.
  *
- * Kernel objects.  The file, in a private 0700 directory under $TMPDIR,
+ * Kernel objects.  The file (made by net/served_file.c), in a private
+ * 0700 directory under $TMPDIR,
  * /tmp or --dir (private_dir), opened O_CREAT|O_EXCL 0600, then unlinked
  * and the directory removed at once: only the descriptor is left, so
  * nothing can leak even on SIGKILL.  TCP: a listener on 127.0.0.1 port 0
@@ -94,8 +95,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
-#include <linux/magic.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdint.h>
@@ -105,19 +104,17 @@
 #include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
-#include <sys/statvfs.h>
 #include <sys/uio.h>
-#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "../bench/transport.h"
 #include "../bench/util.h"
 #include "../bench/verify.h"
 #include "loopback.h"
+#include "served_file.h"
 
 #define FS_CHUNK_BYTES (128u << 10)     /* rw: the buffer */
 #define FS_PIPE_BYTES (1u << 20)        /* splice: the pipe we ask for */
-#define FS_EXTRA_BYTES ((size_t)VERIFY_STEP * (VERIFY_SLOTS - 1))
 
 enum fs_kind { FS_TCP, FS_UNIX };
 enum fs_how { FS_RW, FS_MMAP, FS_SENDFILE, FS_SPLICE };
@@ -126,9 +123,7 @@ enum fs_how { FS_RW, FS_MMAP, FS_SENDFILE, FS_SPLICE };
 #define FS_HOW(v) ((enum fs_how)((v) % 4))
 
 struct fs_priv {
-    int file_fd;                /* the served file, nameless */
-    size_t file_bytes;
-    char dir[PATH_MAX];         /* "" once removed */
+    struct served_file file;    /* nameless (net/served_file.h) */
     int pair[2];                /* unix */
     int listen_fd;              /* tcp, until both sides attach */
     struct sockaddr_in addr;
@@ -137,7 +132,6 @@ struct fs_priv {
     size_t pipe_bytes;
     uint8_t *stage;             /* rw (producer) */
     uint8_t *map;               /* mmap, warm (producer) */
-    size_t page_bytes;
 };
 
 static const char *opt_dir;     /* NULL: $TMPDIR or /tmp */
@@ -155,15 +149,6 @@ static const struct tp_option cold_option = {
     .applies = "file/*",
 };
 TRANSPORT_OPTION(cold_option);
-
-static const char *fs_base(void)
-{
-    const char *tmp = getenv("TMPDIR");
-
-    if (opt_dir != NULL)
-        return opt_dir;
-    return tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp";
-}
 
 /* ---- full transfers ------------------------------------------------------ */
 
@@ -274,7 +259,7 @@ static int fs_splice_full(struct fs_priv *p, off_t off, size_t len,
                           size_t inpipe, char *err)
 {
     while (len > 0) {
-        ssize_t n = splice(p->file_fd, &off, p->pipe_fd[1], NULL, len,
+        ssize_t n = splice(p->file.fd, &off, p->pipe_fd[1], NULL, len,
                            SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 
         if (n == -1) {
@@ -295,115 +280,14 @@ static int fs_splice_full(struct fs_priv *p, off_t off, size_t len,
     return fs_drain_pipe(p, &inpipe, 0, err);
 }
 
-/* ---- the file ------------------------------------------------------------ */
+/* ---- the file (net/served_file.c) -------------------------------------- */
 
 static int fs_check_size(const struct transport *tp, enum tp_mode mode,
                          size_t msg_bytes, char *err)
 {
-    const char *base = fs_base();
-    struct statvfs sv;
-    size_t need = msg_bytes + FS_EXTRA_BYTES;
-    unsigned long long avail;
-
     (void)tp;
     (void)mode;
-    if (statvfs(base, &sv) == -1)
-        return 0;               /* no such directory: create() fails and
-                                   says so, a failure rather than n/a */
-    avail = (unsigned long long)sv.f_bavail * sv.f_frsize;
-    if (need > avail)
-        return err_set(err, "the %zu-byte file does not fit in %s (%llu "
-                       "bytes free); give --dir on a larger file system",
-                       need, base, avail);
-    return 0;
-}
-
-/* The pool of bench/verify.h, written as the file. */
-static int fs_fill(struct tp_channel *ch, struct fs_priv *p, char *err)
-{
-    struct verify_ctx v;
-    int rc = posix_fallocate(p->file_fd, 0, (off_t)p->file_bytes);
-
-    if (rc == ENOSPC || rc == EDQUOT) { /* check_size raced another run */
-        ch->refused = TP_REFUSED_OVER_LIMIT;
-        return err_set(err, "no space in %s for the %zu-byte file",
-                       fs_base(), p->file_bytes);
-    }
-    if (rc != 0) {
-        errno = rc;
-        return err_sys(err, "posix_fallocate");
-    }
-    if (verify_init(&v, ch->msg_bytes, VERIFY_NONE, err) == -1)
-        return -1;
-    rc = write_full(p->file_fd, v.pool, p->file_bytes, err);
-    verify_free(&v);
-    if (rc == 0 && fdatasync(p->file_fd) == -1)
-        return err_sys(err, "fdatasync");
-    return rc;
-}
-
-/* --cold: can this file's pages be dropped here?  0 if so, else -1 with
- * ch->refused set and the reason. */
-static int fs_cold_possible(struct tp_channel *ch, struct fs_priv *p,
-                            char *err)
-{
-    size_t pages = (p->file_bytes + p->page_bytes - 1) / p->page_bytes;
-    unsigned char *vec;
-    struct statfs sf;
-    size_t cached = 0;
-    void *m;
-
-    if (fstatfs(p->file_fd, &sf) == -1)
-        return err_sys(err, "fstatfs");
-    if (sf.f_type == TMPFS_MAGIC || sf.f_type == RAMFS_MAGIC) {
-        ch->refused = TP_REFUSED_NOT_PERMITTED;
-        return err_set(err, "--cold: %s is tmpfs, where the page cache is "
-                       "the file; give --dir on a disk", fs_base());
-    }
-    if (posix_fadvise(p->file_fd, 0, 0, POSIX_FADV_DONTNEED) != 0)
-        return err_set(err, "posix_fadvise(DONTNEED) failed");
-    m = mmap(NULL, p->file_bytes, PROT_READ, MAP_SHARED, p->file_fd, 0);
-    if (m == MAP_FAILED)
-        return err_sys(err, "mmap");
-    vec = malloc(pages);
-    if (vec == NULL || mincore(m, p->file_bytes, vec) == -1) {
-        err_sys(err, vec == NULL ? "malloc" : "mincore");
-        free(vec);
-        munmap(m, p->file_bytes);
-        return -1;
-    }
-    for (size_t i = 0; i < pages; i++)
-        cached += vec[i] & 1;
-    free(vec);
-    if (munmap(m, p->file_bytes) == -1)
-        return err_sys(err, "munmap");
-    if (cached > 0) {
-        ch->refused = TP_REFUSED_NOT_PERMITTED;
-        return err_set(err, "--cold: posix_fadvise(DONTNEED) left %zu of "
-                       "%zu pages cached in %s", cached, pages, fs_base());
-    }
-    return 0;
-}
-
-static int fs_open_file(struct tp_channel *ch, struct fs_priv *p, char *err)
-{
-    char path[PATH_MAX + 8];
-
-    if (private_dir(p->dir, sizeof(p->dir), opt_dir, err) == -1) {
-        p->dir[0] = '\0';
-        return -1;
-    }
-    snprintf(path, sizeof(path), "%s/served", p->dir);
-    p->file_fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (p->file_fd == -1)
-        return err_sys_ctx(err, "open", path);
-    if (unlink(path) == -1)     /* nameless from now on */
-        return err_sys_ctx(err, "unlink", path);
-    private_dir_remove(p->dir);
-    p->dir[0] = '\0';
-    if (fs_fill(ch, p, err) == -1)
-        return -1;
-    return opt_cold ? fs_cold_possible(ch, p, err) : 0;
+    return served_file_fits(opt_dir, msg_bytes, err);
 }
 
 /* ---- setting up ---------------------------------------------------------- */
@@ -418,20 +302,18 @@ static int fs_tcp_listen(struct fs_priv *p, char *err)
 static int fs_create(struct tp_channel *ch, char *err)
 {
     struct fs_priv *p = calloc(1, sizeof(*p));
-    long page = sysconf(_SC_PAGESIZE);
 
     if (p == NULL)
         return err_sys(err, "calloc");
-    p->file_fd = p->listen_fd = p->sock = -1;
+    p->file.fd = p->listen_fd = p->sock = -1;
     p->pair[0] = p->pair[1] = p->pipe_fd[0] = p->pipe_fd[1] = -1;
-    p->page_bytes = page > 0 ? (size_t)page : 4096;
-    p->file_bytes = ch->msg_bytes + FS_EXTRA_BYTES;
     ch->priv = p;
     snprintf(ch->note, sizeof(ch->note), "%s page cache%s",
              opt_cold ? "cold" : "warm",
              ch->mode == MODE_LATENCY && FS_KIND(ch->tp->variant) == FS_TCP
                  ? ", TCP_NODELAY" : "");
-    if (fs_open_file(ch, p, err) == -1)
+    if (served_file_open(&p->file, opt_dir, ch->msg_bytes, opt_cold,
+                         &ch->refused, err) == -1)
         return -1;
     if (FS_KIND(ch->tp->variant) == FS_TCP)
         return fs_tcp_listen(p, err);
@@ -486,8 +368,8 @@ static int fs_producer_tools(struct tp_channel *ch, struct fs_priv *p,
     case FS_MMAP:
         if (opt_cold)           /* mapped per message: droppable */
             return 0;
-        p->map = mmap(NULL, p->file_bytes, PROT_READ,
-                      MAP_SHARED | MAP_POPULATE, p->file_fd, 0);
+        p->map = mmap(NULL, p->file.bytes, PROT_READ,
+                      MAP_SHARED | MAP_POPULATE, p->file.fd, 0);
         if (p->map == MAP_FAILED) {
             p->map = NULL;
             return err_sys(err, "mmap");
@@ -515,7 +397,7 @@ static int fs_attach(struct tp_channel *ch, char *err)
     struct fs_priv *p = ch->priv;
 
     if (ch->role == ROLE_CONSUMER)
-        close_fd(&p->file_fd);  /* only the producer reads the file */
+        close_fd(&p->file.fd);  /* only the producer reads the file */
     if (fs_connect(ch, p, err) == -1)
         return -1;
     return ch->role == ROLE_PRODUCER ? fs_producer_tools(ch, p, err) : 0;
@@ -551,13 +433,13 @@ static int fs_send_rw(struct fs_priv *p, const uint8_t *buf, size_t hdr,
     size_t first = len + hdr < FS_CHUNK_BYTES ? len : FS_CHUNK_BYTES - hdr;
 
     memcpy(p->stage, buf, hdr);     /* the first chunk starts with it */
-    if (fs_pread_full(p->file_fd, p->stage + hdr, first, off, err) == -1 ||
+    if (fs_pread_full(p->file.fd, p->stage + hdr, first, off, err) == -1 ||
         write_full(p->sock, p->stage, hdr + first, err) == -1)
         return -1;
     for (len -= first, off += (off_t)first; len > 0;) {
         size_t n = len < FS_CHUNK_BYTES ? len : FS_CHUNK_BYTES;
 
-        if (fs_pread_full(p->file_fd, p->stage, n, off, err) == -1 ||
+        if (fs_pread_full(p->file.fd, p->stage, n, off, err) == -1 ||
             write_full(p->sock, p->stage, n, err) == -1)
             return -1;
         len -= n;
@@ -570,7 +452,7 @@ static int fs_send_mmap(struct fs_priv *p, const uint8_t *buf, size_t hdr,
                         off_t off, size_t len, char *err)
 {
     struct iovec iov[2] = { { (void *)buf, hdr }, { NULL, len } };
-    size_t lead = (size_t)off % p->page_bytes, span = lead + len;
+    size_t lead = (size_t)off % p->file.page_bytes, span = lead + len;
     uint8_t *m = p->map;
     int rc;
 
@@ -580,7 +462,7 @@ static int fs_send_mmap(struct fs_priv *p, const uint8_t *buf, size_t hdr,
     }
     if (len == 0)
         return fs_writev_full(p->sock, iov, 1, err);
-    m = mmap(NULL, span, PROT_READ, MAP_SHARED, p->file_fd, off - (off_t)lead);
+    m = mmap(NULL, span, PROT_READ, MAP_SHARED, p->file.fd, off - (off_t)lead);
     if (m == MAP_FAILED)
         return err_sys(err, "mmap");
     iov[1].iov_base = m + lead;
@@ -600,7 +482,7 @@ static int fs_send(struct tp_channel *ch, const void *buf, size_t len,
     int rc;
 
     if (opt_cold && body > 0 &&
-        (rc = posix_fadvise(p->file_fd, off, (off_t)body,
+        (rc = posix_fadvise(p->file.fd, off, (off_t)body,
                             POSIX_FADV_DONTNEED)) != 0) {
         errno = rc;
         return err_sys(err, "posix_fadvise(DONTNEED)");
@@ -614,7 +496,7 @@ static int fs_send(struct tp_channel *ch, const void *buf, size_t len,
         if (fs_send_full(p->sock, buf, hdr, body > 0 ? MSG_MORE : 0,
                          err) == -1)
             return -1;
-        return fs_sendfile_full(p->sock, p->file_fd, off, body, err);
+        return fs_sendfile_full(p->sock, p->file.fd, off, body, err);
     default:
         if (write_full(p->pipe_fd[1], buf, hdr, err) == -1)
             return -1;
@@ -654,11 +536,11 @@ static void fs_detach(struct tp_channel *ch)
     close_fd(&p->sock);
     close_fd(&p->pipe_fd[0]);
     close_fd(&p->pipe_fd[1]);
-    close_fd(&p->file_fd);
+    close_fd(&p->file.fd);
     free(p->stage);
     p->stage = NULL;
     if (p->map != NULL)
-        munmap(p->map, p->file_bytes);
+        munmap(p->map, p->file.bytes);
     p->map = NULL;
 }
 
@@ -672,7 +554,7 @@ static void fs_destroy(struct tp_channel *ch)
     close_fd(&p->pair[0]);
     close_fd(&p->pair[1]);
     close_fd(&p->listen_fd);
-    private_dir_remove(p->dir); /* create() stopped half-way */
+    served_file_close(&p->file);
     free(p);
     ch->priv = NULL;
 }

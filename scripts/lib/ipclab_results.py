@@ -219,6 +219,9 @@ COPY_PAIRS = (
     ("tcp", "zerocopy/tcp", "TCP: send vs MSG_ZEROCOPY"),
     ("pipe", "uring/pipe", "pipe: read/write vs io_uring"),
     ("unix/stream", "uring/unix", "Unix stream: read/write vs io_uring"),
+    ("relay/tcp/rw", "relay/tcp/splice", "TCP through a relay: read+write vs splice"),
+    ("relay/unix/rw", "relay/unix/splice", "Unix stream through a relay: read+write vs splice"),
+    ("tee/write-twice", "tee/tee", "one stream to two consumers: write twice vs tee"),
 )
 
 

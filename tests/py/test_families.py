@@ -158,6 +158,9 @@ class Copies(unittest.TestCase):
         self.assertEqual([p[:2] for p in R.copy_pairs(["pipe", "vmsplice", "tcp"])],
                          [("pipe", "vmsplice")])
         self.assertEqual(R.copy_pairs(["pipe"]), [])
+        self.assertEqual([p[:2] for p in R.copy_pairs(["tee/tee", "tee/write-twice",
+                                                          "relay/unix/splice"])],
+                         [("tee/write-twice", "tee/tee")])
 
     def test_the_report_says_from_which_size_the_form_wins(self):
         said = report.copies_paragraphs(report.Run(self.rows, {}))
