@@ -86,7 +86,7 @@
  *                sendfile(sock, file, &off)
  *      splice:   write(pipe, hdr),
  *                splice(file, &off -> pipe),
- *                splice(pipe -> sock)  --------> read(sock, buf, n) ...
+ *                splice(pipe -> sock)  --------> recv(..., MSG_WAITALL)
  *                                                check header and body
  *
  * Usage: bin/sendfile [--size 4K,1M,64M] [--dir /var/tmp] [--cold]
@@ -504,14 +504,26 @@ static int fs_send(struct tp_channel *ch, const void *buf, size_t len,
     }
 }
 
-/* Consumer: the message; producer (latency): the plain echo. */
+/* Consumer: the message; producer (latency): the echo.  Header and body
+ * leave in two calls: MSG_WAITALL reads both in one (read() woke twice). */
 static int fs_recv(struct tp_channel *ch, void *buf, size_t len,
                    const void **msg, char *err)
 {
     struct fs_priv *p = ch->priv;
+    char *b = buf;
 
-    if (read_full(p->sock, buf, len, err) == -1)
-        return -1;
+    while (len > 0) {
+        ssize_t n = recv(p->sock, b, len, MSG_WAITALL);
+
+        if (n > 0) {
+            b += n;
+            len -= (size_t)n;
+        } else if (n == 0) {
+            return err_set(err, "recv: the peer closed the connection");
+        } else if (errno != EINTR) {
+            return err_sys(err, "recv");
+        }
+    }
     *msg = buf;
     return 0;
 }
