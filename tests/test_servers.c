@@ -21,33 +21,12 @@
 
 #include "../bench/figures.h"
 #include "../net/servers/server.h"
-#include "test_util.h"
-
-/* --clients takes effect through the option's variable, as the CLI sets
- * it: bit k = 2^k clients. */
-static void set_clients(unsigned clients)
-{
-    *(unsigned *)tu_option_value("clients") = clients;  /* one bit */
-}
-
-struct model_case {
-    char transport[40];         /* arrays: Criterion re-execs a worker */
-    unsigned clients;
-};
-
-#define MODEL_CASES(m)                                                     \
-    { "server/" m "/tcp", 1 }, { "server/" m "/tcp", 8 },                  \
-    { "server/" m "/unix", 1 }, { "server/" m "/unix", 8 }
+#include "test_servers.h"
 
 ParameterizedTestParameters(servers, every_model_serves_every_client)
 {
     static struct model_case cases[] = {
-        MODEL_CASES("iterative"), MODEL_CASES("fork"),
-        MODEL_CASES("prefork"), MODEL_CASES("thread"), MODEL_CASES("pool"),
-        MODEL_CASES("select"), MODEL_CASES("poll"), MODEL_CASES("epoll"),
-        MODEL_CASES("epoll_et"), MODEL_CASES("epoll_threads"),
-        { "server/prefork_reuseport/tcp", 1 },
-        { "server/prefork_reuseport/tcp", 8 },
+        EVERY_MODEL_CASE(8),
     };
     return cr_make_param_array(struct model_case, cases,
                                sizeof(cases) / sizeof(cases[0]));

@@ -30,12 +30,7 @@
 #include "../bench/figures.h"
 #include "../bench/output.h"
 #include "../net/servers/server.h"
-#include "test_util.h"
-
-static void set_clients(unsigned clients)   /* a power of two: one bit */
-{
-    *(unsigned *)tu_option_value("clients") = clients;
-}
+#include "test_servers.h"
 
 /* ---- the load, driven by hand against a server the test plays ---------- */
 

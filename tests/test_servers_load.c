@@ -24,12 +24,7 @@
 #include "../bench/harness.h"
 #include "../bench/transport.h"
 #include "../net/servers/server.h"
-#include "test_util.h"
-
-static void set_clients(unsigned clients)   /* a power of two: one bit */
-{
-    *(unsigned *)tu_option_value("clients") = clients;
-}
+#include "test_servers.h"
 
 static void set_workload_connect(void)
 {
@@ -41,24 +36,10 @@ static void set_rate(unsigned long rate)
     *(unsigned long *)tu_option_value("rate") = rate;
 }
 
-struct model_case {
-    char transport[40];         /* arrays: Criterion re-execs a worker */
-    unsigned clients;
-};
-
-#define MODEL_CASES(m)                                                     \
-    { "server/" m "/tcp", 1 }, { "server/" m "/tcp", 16 },                 \
-    { "server/" m "/unix", 1 }, { "server/" m "/unix", 16 }
-
 ParameterizedTestParameters(servers_load, connect_per_request_serves_every_client)
 {
     static struct model_case cases[] = {
-        MODEL_CASES("iterative"), MODEL_CASES("fork"),
-        MODEL_CASES("prefork"), MODEL_CASES("thread"), MODEL_CASES("pool"),
-        MODEL_CASES("select"), MODEL_CASES("poll"), MODEL_CASES("epoll"),
-        MODEL_CASES("epoll_et"), MODEL_CASES("epoll_threads"),
-        { "server/prefork_reuseport/tcp", 1 },
-        { "server/prefork_reuseport/tcp", 16 },
+        EVERY_MODEL_CASE(16),
     };
     return cr_make_param_array(struct model_case, cases,
                                sizeof(cases) / sizeof(cases[0]));
