@@ -29,6 +29,10 @@ struct ipc_ns_counts {
 
 #define IPC_NS_MQ "/tmp/.ipclab-test-mqueue"  /* the namespace's mqueue fs */
 
+/* bin/ipclab, opened before the fresh tmpfs hides /tmp: a tree cloned
+ * under /tmp (git clone . /tmp/fresh) must still run it inside. */
+static int ipc_ns_ipclab_fd = -1;
+
 static inline int ipc_ns_count_dir(const char *dir, const char *prefix)
 {
     DIR *d = opendir(dir);
@@ -81,7 +85,8 @@ static inline int ipc_ns_total(const struct ipc_ns_counts *c)
 
 /* Run fn(arg) in a child with private IPC and mount namespaces: a fresh
  * tmpfs of shm_size on /dev/shm and of 64M on /tmp, the namespace's mqueue
- * file system at IPC_NS_MQ.  Returns fn's result (the child's exit
+ * file system at IPC_NS_MQ (ipc_ns_spawn() runs bin/ipclab through a
+ * descriptor opened before, so a tree under /tmp works).  Returns fn's result (the child's exit
  * status, 0..125), or skips the test, saying why, where the namespaces or
  * mounts are not permitted. */
 static inline int ipc_in_private_ns(int (*fn)(void *), void *arg,
@@ -94,6 +99,8 @@ static inline int ipc_in_private_ns(int (*fn)(void *), void *arg,
 
     cr_assert_neq(why, MAP_FAILED);
     why[0] = '\0';
+    if (ipc_ns_ipclab_fd == -1)     /* -1 if absent: execv then says so */
+        ipc_ns_ipclab_fd = open(tu_bin("ipclab"), O_RDONLY | O_CLOEXEC);
     pid = fork();
     cr_assert_neq(pid, -1, "fork: %s", strerror(errno));
     if (pid == 0) {
@@ -140,6 +147,8 @@ static inline pid_t ipc_ns_spawn(char *const argv[])
 
         dup2(null, 1);
         dup2(null, 2);
+        if (ipc_ns_ipclab_fd != -1)
+            fexecve(ipc_ns_ipclab_fd, argv, environ);
         execv(tu_bin("ipclab"), argv);
         _exit(127);
     }
