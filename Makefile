@@ -59,7 +59,8 @@ SUPPORT_SRC += $(REMOTE_SRC)
 # model called `poll` or `fork` does not pass for a system tool), plus the
 # glue and the load generator they share.
 SUPPORT_SRC += net/servers/server.c net/servers/conn.c \
-               net/servers/connect.c net/servers/load.c
+               net/servers/connect.c net/servers/load.c \
+               net/servers/load_client.c
 MECH_SRC    += $(filter-out $(SUPPORT_SRC),$(wildcard net/servers/*.c))
 TEST_SRC    := $(wildcard tests/*.c)
 

@@ -4,7 +4,10 @@
  * spread over a few load processes (--load-procs, default 2), never one
  * process per client, so that the load's own scheduling does not become
  * what is measured.  Each load process drives its connections with one
- * level-triggered epoll loop; each connection is a closed loop: send a
+ * level-triggered epoll loop (a process with a single client in a closed
+ * loop waits in read() instead, as a lone client would: one wait per
+ * reply, like the tcp row it is compared with; load_client.c holds the
+ * steps of one client); each connection is a closed loop: send a
  * request of --size bytes, wait for the whole reply, compare it byte by
  * byte with the request, send the next.  --workload connect: a client
  * connects for each request and closes after its reply (so the TIME_WAIT
@@ -95,15 +98,7 @@
 #include <unistd.h>
 
 #include "../../bench/util.h"
-#include "load.h"
-
-struct load_slot {
-    char err[ERR_LEN];
-    uint64_t replies;           /* verified replies */
-    uint64_t connects;          /* connections opened */
-    uint64_t errors[TP_ERR_N];  /* failed requests, by kind */
-    char first_err[ERR_LEN];    /* the first of them, in words */
-};
+#include "load_client.h"
 
 struct load {
     size_t maplen;
@@ -147,347 +142,26 @@ uint64_t load_elapsed_ns(const struct load *l)
     return l != NULL ? l->elapsed_ns : 0;
 }
 
-static uint64_t now_ns(void)
+/* A lone client in a closed loop (p->blocking): it waits in read() itself,
+ * as a client with one connection would, instead of in epoll_pwait2()
+ * then read(): one wait per reply, like the consumer of the tcp and unix
+ * rows, so that a one-client row compares the server frame alone with
+ * them.  Its deadline: the read gives up every scan_ns (SO_RCVTIMEO, set
+ * by client_connect) and the request fails once t_deadline is past. */
+static int lproc_wait_one(struct lproc *p, int *active, char *err)
 {
-    struct timespec ts;
+    struct client *c = &p->cl[0];
 
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
+    while (*active > 0) {
+        int r = client_readable(p, c, active, err);
+        uint64_t now;
 
-/* Request `seq` of client `client`: splitmix64 from both numbers. */
-static void fill_request(uint8_t *buf, size_t len, uint64_t client,
-                         uint64_t seq)
-{
-    uint64_t x = client << 32 ^ seq ^ 0x9e3779b97f4a7c15u;
-
-    for (size_t i = 0; i < len; i += 8) {
-        uint64_t z = (x += 0x9e3779b97f4a7c15u);
-
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-        z ^= z >> 31;
-        memcpy(buf + i, &z, len - i < 8 ? len - i : 8);
-    }
-}
-
-#define LOAD_HTTP_REQ 96         /* "GET /client/seq HTTP/1.1 ..." */
-
-struct client {
-    int fd;                     /* -1 between connections */
-    unsigned id;                /* 0 .. clients-1, over all processes */
-    uint64_t seq;               /* the request in flight */
-    uint64_t t_send;            /* its start: sent (closed loop), or due
-                                   (open loop: coordinated omission) */
-    uint64_t t_deadline;        /* ... and when it times out */
-    uint64_t t_due;             /* open loop: when the next one is due */
-    int idle;                   /* open loop: waiting for t_due */
-    int done;                   /* every request made */
-    int conn_err;               /* keep-alive: the first connect failed
-                                   with kind conn_err - 1 (0: it did not) */
-    size_t rest_off, rest_len;  /* slow client: the part still to send */
-    uint64_t t_rest;            /* ... and when */
-    size_t got;
-    uint8_t *req, *reply;
-};
-
-struct lproc {
-    const struct srv *s;
-    struct client *cl;
-    unsigned first, n;          /* its clients: ids first .. first+n-1 */
-    uint64_t warm, per;
-    uint64_t period_ns;         /* open loop: one client's request spacing */
-    uint64_t scan_ns;           /* how often the deadlines are looked at */
-    const uint8_t *resp;        /* --proto http: the expected response */
-    size_t resp_len;
-    uint64_t *samples;
-    struct load_slot *slot;
-    int epfd;
-};
-
-/* The kind of a failed request's errno (enum tp_error_kind), or -1 when
- * the error is not the connection's but the load's own: fatal. */
-static int load_error_kind(int e)
-{
-    switch (e) {
-    case ECONNREFUSED:
-        return TP_ERR_REFUSED;
-    case ECONNRESET:
-    case EPIPE:
-    case ECONNABORTED:
-        return TP_ERR_RESET;
-    case ETIMEDOUT:
-        return TP_ERR_TIMEOUT;
-    default:
-        return -1;
-    }
-}
-
-/* Request c->seq failed with an error of `kind`: count it (the first one
- * of this process also in words), leave its sample at 0 (figures.c drops
- * it), drop the connection.  The caller goes on with client_advance(). */
-static void client_failed(struct lproc *p, struct client *c, int kind,
-                          const char *what)
-{
-    p->slot->errors[kind]++;
-    if (p->slot->first_err[0] == '\0')
-        snprintf(p->slot->first_err, ERR_LEN, "client %u, request %llu: "
-                 "%s", c->id, (unsigned long long)c->seq, what);
-    if (c->seq >= p->warm)
-        p->samples[(uint64_t)c->id * p->per + c->seq - p->warm] = 0;
-    close_fd(&c->fd);           /* close: out of the epoll set too */
-    c->rest_len = 0;
-    c->got = 0;
-}
-
-/* 0 connected, 1 failed with an error of *kind (counted by the caller),
- * -1 the load's own failure. */
-static int client_connect(struct lproc *p, struct client *c, int *kind,
-                          char *err)
-{
-    int on = 1;
-    struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
-    int domain = p->s->via == SRV_TCP ? p->s->addr.ss_family : AF_UNIX;
-    struct timeval tv = {
-        .tv_sec = (time_t)(p->s->timeout_ns / 1000000000u),
-        .tv_usec = (suseconds_t)(p->s->timeout_ns % 1000000000u / 1000u),
-    };
-
-    c->fd = socket(domain, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (c->fd == -1)
-        return err_sys(err, "socket");
-    /* a blocking connect or send waits at most the request's timeout: a
-     * full accept queue stalls this load process no longer than that */
-    if (setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == -1)
-        return err_sys(err, "setsockopt SO_SNDTIMEO");
-    if (connect(c->fd, (const struct sockaddr *)&p->s->addr,
-                p->s->addrlen) == -1) {
-        int e = errno;
-
-        close_fd(&c->fd);
-        errno = e;              /* for the caller's message */
-        *kind = e == EINPROGRESS || e == EAGAIN ? TP_ERR_TIMEOUT
-                                                : load_error_kind(e);
-        if (*kind >= 0)         /* SO_SNDTIMEO: EINPROGRESS (TCP), EAGAIN
-                                   (Unix) */
-            return 1;
-        return err_set(err, "client %u, request %llu: connect: %s%s", c->id,
-                       (unsigned long long)c->seq, strerror(e),
-                       e == EADDRNOTAVAIL ? " (local ports used up, "
-                       "in TIME_WAIT: fewer --iterations)" : "");
-    }
-    p->slot->connects++;
-    if (p->s->via == SRV_TCP &&
-        setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) == -1)
-        return err_sys(err, "setsockopt TCP_NODELAY");
-    if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, c->fd, &ev) == -1)
-        return err_sys(err, "epoll_ctl");
-    return 0;
-}
-
-/* Send buf whole: 0 sent, 1 the request failed (counted), -1 error. */
-static int client_write(struct lproc *p, struct client *c,
-                        const uint8_t *buf, size_t len, char *err)
-{
-    while (len > 0) {
-        ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL);
-        int kind;
-
-        if (n >= 0) {
-            buf += n;
-            len -= (size_t)n;
+        if (r != 2) {
+            if (r == -1)
+                return -1;
             continue;
         }
-        if (errno == EINTR)
-            continue;
-        kind = errno == EAGAIN ? TP_ERR_TIMEOUT     /* SO_SNDTIMEO */
-                               : load_error_kind(errno);
-        if (kind < 0)
-            return err_set(err, "client %u, request %llu: send: %s", c->id,
-                           (unsigned long long)c->seq, strerror(errno));
-        client_failed(p, c, kind, strerror(errno));
-        return 1;
-    }
-    return 0;
-}
-
-/* Start request c->seq: its clock starts now (closed loop) or at its due
- * time (open loop, even when late: the wait is the server's); connect
- * first when it has no connection (connect per request, or a keep-alive
- * connection that failed).  0 sent, 1 it failed (counted), -1 error. */
-static int client_start(struct lproc *p, struct client *c, char *err)
-{
-    size_t len = p->s->msg_bytes;
-    uint64_t t;
-    int kind;
-
-    if (p->s->http)             /* the path names the client and request */
-        len = (size_t)snprintf((char *)c->req, LOAD_HTTP_REQ,
-                               "GET /%u/%llu HTTP/1.1\r\nHost: ipclab\r\n"
-                               "\r\n", c->id, (unsigned long long)c->seq);
-    else
-        fill_request(c->req, len, c->id, c->seq);
-    c->got = 0;
-    c->idle = 0;
-    c->t_send = p->period_ns != 0 ? c->t_due : now_ns();
-    if (c->conn_err != 0) {     /* keep-alive: its first connect failed */
-        kind = c->conn_err - 1;
-        c->conn_err = 0;
-        client_failed(p, c, kind, "connect failed");
-        return 1;
-    }
-    if (c->fd == -1) {
-        int r = client_connect(p, c, &kind, err);
-
-        if (r == 1)
-            client_failed(p, c, kind, strerror(errno));
-        if (r != 0)
-            return r;
-    }
-    /* the deadline: from now, or, closed loop, from t_send, read just
-     * before (connect per request: the connect is part of the wait) */
-    t = p->period_ns != 0 ? now_ns() : c->t_send;
-    c->t_deadline = t + p->s->timeout_ns;
-    if (p->s->slow_ns != 0 && c->id == p->s->clients - 1) {
-        c->rest_off = len / 2;  /* half now, the rest when due */
-        c->rest_len = len - len / 2;
-        c->t_rest = t + p->s->slow_ns;
-        c->t_deadline += p->s->slow_ns;
-        len /= 2;
-    }
-    return client_write(p, c, c->req, len, err);
-}
-
-/* Request c->seq is over, answered at t or failed: on to the next one -
- * sent, scheduled (open loop), or the client done when none is left.  A
- * request that fails at once (a refused connect) is counted and the next
- * one tried, so a server that is gone costs no wait.  0, or -1 error. */
-static int client_advance(struct lproc *p, struct client *c, uint64_t t,
-                          int *active, char *err)
-{
-    for (;;) {
-        int r;
-
-        if (++c->seq == p->warm + p->per) {
-            close_fd(&c->fd);   /* the server sees EOF */
-            c->done = 1;
-            (*active)--;
-            return 0;
-        }
-        if (p->period_ns != 0) {
-            c->t_due += p->period_ns;
-            if (c->t_due > t) {
-                c->idle = 1;    /* sent when due (lproc_due) */
-                return 0;
-            }
-        }
-        if ((r = client_start(p, c, err)) != 1)
-            return r;
-        t = now_ns();
-    }
-}
-
-/* Start request c->seq, and the next ones while they fail at once. */
-static int client_go(struct lproc *p, struct client *c, int *active,
-                     char *err)
-{
-    int r = client_start(p, c, err);
-
-    return r == 1 ? client_advance(p, c, now_ns(), active, err) : r;
-}
-
-/* c's socket is readable: read; a whole reply is compared, recorded and
- * followed by the next request.  A reset or an early EOF fails the
- * request (counted).  0, or -1 error (a wrong byte is one). */
-static int client_readable(struct lproc *p, struct client *c, int *active,
-                           char *err)
-{
-    /* http: every response is the same bytes, header and body */
-    size_t len = p->s->http ? p->resp_len : p->s->msg_bytes;
-    const uint8_t *want = p->s->http ? p->resp : c->req;
-    ssize_t n = read(c->fd, c->reply + c->got, len - c->got);
-    uint64_t t;
-
-    if (n == -1 && (errno == EINTR || errno == EAGAIN))
-        return 0;
-    if (n <= 0) {
-        int kind = n == 0 ? TP_ERR_RESET : load_error_kind(errno);
-
-        if (kind < 0)
-            return err_set(err, "client %u, request %llu: read: %s", c->id,
-                           (unsigned long long)c->seq, strerror(errno));
-        if (c->idle) {          /* between requests: none lost, the next
-                                   one reconnects */
-            close_fd(&c->fd);
-            return 0;
-        }
-        client_failed(p, c, kind, n == 0 ? "the server closed the "
-                      "connection before the reply" : strerror(errno));
-        return client_advance(p, c, now_ns(), active, err);
-    }
-    c->got += (size_t)n;
-    if (c->got < len)
-        return 0;
-    t = now_ns();
-    if (memcmp(c->reply, want, len) != 0) {
-        size_t k = 0;
-
-        while (c->reply[k] == want[k])
-            k++;
-        return err_set(err, "client %u, request %llu: reply byte %zu is "
-                       "0x%02x, expected 0x%02x", c->id,
-                       (unsigned long long)c->seq, k, c->reply[k],
-                       want[k]);
-    }
-    p->slot->replies++;
-    if (c->seq >= p->warm)
-        p->samples[(uint64_t)c->id * p->per + c->seq - p->warm] =
-            t > c->t_send ? t - c->t_send : 1;
-    if (p->s->connect_per_req)
-        close_fd(&c->fd);       /* the server sees EOF; TIME_WAIT is ours */
-    return client_advance(p, c, t, active, err);
-}
-
-/* Open loop, slow client: send what is due, and lower *next to when the
- * next thing is due. */
-static int lproc_due(struct lproc *p, uint64_t *next, int *active,
-                     char *err)
-{
-    uint64_t now = now_ns();
-
-    for (unsigned i = 0; i < p->n; i++) {
-        struct client *c = &p->cl[i];
-        int r = 0;
-
-        if (c->rest_len != 0 && c->t_rest <= now) {
-            size_t len = c->rest_len;
-
-            c->rest_len = 0;
-            r = client_write(p, c, c->req + c->rest_off, len, err);
-        } else if (c->idle && c->t_due <= now) {
-            r = client_start(p, c, err);
-        }
-        if (r == 1)
-            r = client_advance(p, c, now_ns(), active, err);
-        if (r == -1)
-            return -1;
-        if (c->rest_len != 0 && c->t_rest < *next)
-            *next = c->t_rest;
-        if (c->idle && c->t_due < *next)
-            *next = c->t_due;
-    }
-    return 0;
-}
-
-/* Every request in flight past its deadline fails (timed out): its
- * connection is closed, a late reply cannot be taken for the next one. */
-static int lproc_timeouts(struct lproc *p, uint64_t now, int *active,
-                          char *err)
-{
-    for (unsigned i = 0; i < p->n; i++) {
-        struct client *c = &p->cl[i];
-
-        if (c->done || c->idle || c->fd == -1 || c->t_deadline > now)
+        if ((now = load_now_ns()) < c->t_deadline)
             continue;
         client_failed(p, c, TP_ERR_TIMEOUT, "no reply in time "
                       "(--request-timeout)");
@@ -514,7 +188,7 @@ static int lproc_loop(struct lproc *p, char *err)
         }
     /* open loop: client i's requests are due every period from
      * t0 + i/R, so that together they are R per second, evenly spaced */
-    t0 = now_ns();
+    t0 = load_now_ns();
     next_scan = t0 + p->scan_ns;
     for (unsigned i = 0; i < p->n; i++) {
         struct client *c = &p->cl[i];
@@ -526,9 +200,11 @@ static int lproc_loop(struct lproc *p, char *err)
             return -1;
         }
     }
+    if (p->blocking)
+        return lproc_wait_one(p, &active, err);
     while (active > 0) {
         struct timespec ts;
-        uint64_t now = now_ns(), next;
+        uint64_t now = load_now_ns(), next;
         int n;
 
         if (now >= next_scan) { /* the deadlines, a few times per timeout */
@@ -544,7 +220,7 @@ static int lproc_loop(struct lproc *p, char *err)
                 return -1;
             if (active == 0)
                 break;
-            now = now_ns();     /* lproc_due may have taken a while */
+            now = load_now_ns();     /* lproc_due may have taken a while */
         }
         next = next > now ? next - now : 0;
         ts.tv_sec = (time_t)(next / 1000000000u);
@@ -652,7 +328,7 @@ int load_run(struct srv *s, unsigned nprocs, uint64_t warm, uint64_t per,
     unsigned first = 0, bad = 0;
     char one = 's';
     int rc = 0;
-    uint64_t t0 = now_ns(), failed = 0;
+    uint64_t t0 = load_now_ns(), failed = 0;
 
     if (nprocs > s->clients)
         nprocs = s->clients;
@@ -667,6 +343,7 @@ int load_run(struct srv *s, unsigned nprocs, uint64_t warm, uint64_t per,
             .samples = c->samples_ns, .slot = &s->load->slot[k],
         };
 
+        p.blocking = p.n == 1 && p.period_ns == 0 && s->slow_ns == 0;
         memset(p.slot, 0, sizeof(*p.slot));
         first += p.n;
         pid[k] = fork();
@@ -684,7 +361,7 @@ int load_run(struct srv *s, unsigned nprocs, uint64_t warm, uint64_t per,
     if (reap_all(s, pid, nprocs, rc == -1 ? (char[ERR_LEN]){ 0 } : err)
         == -1)
         rc = -1;
-    s->load->elapsed_ns = now_ns() - t0;
+    s->load->elapsed_ns = load_now_ns() - t0;
     c->sent = (uint64_t)s->clients * (warm + per);
     for (unsigned k = 0; k < nprocs; k++) {
         c->received += s->load->slot[k].replies;
