@@ -16,7 +16,8 @@
  *                     receiver: every message pays memfd_create, ftruncate,
  *                     two mmap/munmap pairs, the page faults of fresh pages
  *                     and the descriptor passing
- *      memfd/pool     MFD_SLOTS memfds per direction, each sent
+ *      memfd/pool     4 memfds per direction (fewer above 1 MiB: at most
+ *                     4 MiB in flight, 2 from 2 MiB), each sent
  *                     once and mapped once on each side; a message is then
  *                     a token naming the buffer, and the buffer goes back
  *                     with a "free" token: what remains is the cost of
@@ -49,8 +50,8 @@
  * saves even that); the receiver reads the sender's pages in place.
  *
  * Waiting.  The receiver sleeps in recvmsg() for a token.  The sender may
- * run MFD_SLOTS messages ahead; then it sleeps in recv() for a "free"
- * token (this bounds the memory held in flight).
+ * run 4 messages ahead (memfd/pool: fewer above 1 MiB); then it sleeps in
+ * recv() for a "free" token (this bounds the memory held in flight).
  *
  * Protocol (memfd/message; latency mode runs the same the other way back):
  *
@@ -84,11 +85,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../bench/copy.h"
 #include "../bench/transport.h"
 #include "../bench/util.h"
 #include "memfd_seals.h"
 
 #define MFD_SLOTS 4             /* messages a sender may have in flight */
+#define MFD_FLIGHT_BYTES (4u << 20) /* memfd/pool: at most this much memory
+                                       in flight a direction, but 2 slots */
 #define MFD_SEALS_ALL (F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)
 #define MFD_SEALS_SIZE (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)
 
@@ -111,6 +115,7 @@ struct mfd_priv {
     int sv[2][2];               /* [direction][0 sender, 1 receiver] */
     int tx, rx;                 /* this process's sockets after attach */
     size_t stride;              /* pool buffer size: message, whole pages */
+    unsigned nslots;            /* MFD_SLOTS, or fewer for big pool buffers */
     unsigned credits, tx_slot, rx_slot;
     struct mfd_buf out[MFD_SLOTS];  /* pool: the buffers we send in */
     struct mfd_buf in[MFD_SLOTS];   /* buffers we receive in */
@@ -193,6 +198,14 @@ static int mfd_create(struct tp_channel *ch, char *err)
         p->out[i].fd = p->in[i].fd = -1;
     ch->priv = p;
     p->stride = (ch->msg_bytes + page - 1) / page * page;
+    /* memfd/pool: four 4 MiB buffers a direction are 16 MiB in flight,
+     * out of the cache, where a ring of 2 MiB streams its chunks through
+     * it: big buffers get fewer slots (2 at least, so that filling one
+     * overlaps reading the other).  Both sides compute it before fork. */
+    p->nslots = MFD_SLOTS;
+    if (ch->tp->variant == MFD_POOL && p->stride * MFD_SLOTS > MFD_FLIGHT_BYTES)
+        p->nslots = p->stride >= MFD_FLIGHT_BYTES / 2
+                        ? 2 : (unsigned)(MFD_FLIGHT_BYTES / p->stride);
     for (int d = 0; d < ndirs; d++)
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0,
                        p->sv[d]) == -1)
@@ -211,7 +224,7 @@ static int mfd_attach(struct tp_channel *ch, char *err)
     p->sv[out][0] = p->sv[1 - out][1] = -1;        /* now owned as tx/rx */
     close_fd(&p->sv[out][1]);   /* the peer's ends: EOF if it dies */
     close_fd(&p->sv[1 - out][0]);
-    p->credits = MFD_SLOTS;
+    p->credits = p->nslots;
     return 0;
 }
 
@@ -246,7 +259,8 @@ static int mfd_send_token(int sock, const struct mfd_token *t, int fd,
 }
 
 /* One token, and the descriptor that came with it (or -1). */
-static int mfd_recv_token(int sock, struct mfd_token *t, int *fd, char *err)
+static int mfd_recv_token(int sock, unsigned nslots, struct mfd_token *t,
+                          int *fd, char *err)
 {
     union {
         struct cmsghdr h;
@@ -271,7 +285,7 @@ static int mfd_recv_token(int sock, struct mfd_token *t, int *fd, char *err)
         if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
             memcpy(fd, CMSG_DATA(c), sizeof(int));
     if (n != (ssize_t)sizeof(*t) || (mh.msg_flags & MSG_CTRUNC) ||
-        t->slot >= MFD_SLOTS || (t->has_fd != 0) != (*fd != -1)) {
+        t->slot >= nslots || (t->has_fd != 0) != (*fd != -1)) {
         close_fd(fd);
         return err_set(err, "malformed token (%zd bytes)", n);
     }
@@ -307,10 +321,10 @@ static int mfd_send(struct tp_channel *ch, const void *buf, size_t len,
     struct mfd_buf *b = &p->out[p->tx_slot];
     int fd = -1, rc;
 
-    if (p->credits == 0) {      /* MFD_SLOTS in flight: wait for one */
+    if (p->credits == 0) {      /* nslots in flight: wait for one */
         struct mfd_token f;
 
-        if (mfd_recv_token(p->tx, &f, &fd, err) == -1)
+        if (mfd_recv_token(p->tx, p->nslots, &f, &fd, err) == -1)
             return -1;
         close_fd(&fd);          /* a "free" token carries none */
         p->credits++;
@@ -322,7 +336,7 @@ static int mfd_send(struct tp_channel *ch, const void *buf, size_t len,
     } else {
         if (b->map == NULL && mfd_pool_buffer(p, b, err) == -1)
             return -1;
-        memcpy(b->map, buf, len);
+        copy_bytes(b->map, buf, len);   /* the rings' copy loop (copy.h) */
         if (!b->sent)           /* first use: the receiver maps it once */
             fd = b->fd;
         b->sent = 1;
@@ -332,7 +346,7 @@ static int mfd_send(struct tp_channel *ch, const void *buf, size_t len,
     if (ch->tp->variant == MFD_MESSAGE)
         close_fd(&fd);          /* the receiver holds it now */
     p->credits--;
-    p->tx_slot = (p->tx_slot + 1) % MFD_SLOTS;
+    p->tx_slot = (p->tx_slot + 1) % p->nslots;
     return rc;
 }
 
@@ -366,7 +380,7 @@ static int mfd_recv(struct tp_channel *ch, void *buf, size_t len,
     int fd;
 
     (void)buf;
-    if (mfd_recv_token(p->rx, &t, &fd, err) == -1)
+    if (mfd_recv_token(p->rx, p->nslots, &t, &fd, err) == -1)
         return -1;
     b = &p->in[t.slot];
     if (t.len != len || t.slot != p->rx_slot) {
@@ -407,7 +421,7 @@ static void mfd_release(struct tp_channel *ch)
         (void)munmap(b->map, b->map_bytes);
         b->map = NULL;
     }
-    p->rx_slot = (p->rx_slot + 1) % MFD_SLOTS;
+    p->rx_slot = (p->rx_slot + 1) % p->nslots;
     (void)mfd_send_token(p->rx, &t, -1, err);
 }
 

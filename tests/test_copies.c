@@ -98,6 +98,15 @@ ParameterizedTest(size_t *size, memfd, moves_every_byte_in_order,
     tu_assert_moves_every_byte("memfd/pool", *size);
 }
 
+/* Above 1 MiB the pool has fewer buffers (at most 4 MiB in flight): 3 at
+ * 1 MiB + 1 byte (whole pages: 1 MiB + 4 KiB), 2 from 2 MiB; the buffer
+ * numbers wrap at that count on both sides. */
+Test(memfd, a_pool_of_fewer_big_buffers_moves_every_byte, .timeout = 120)
+{
+    tu_assert_moves_every_byte("memfd/pool", (1u << 20) + 1);
+    tu_assert_moves_every_byte("memfd/pool", 3u << 20);
+}
+
 Test(memfd, a_sealed_copy_refuses_every_change)
 {
     static const char text[] = "sealed bytes";
