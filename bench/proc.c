@@ -298,7 +298,8 @@ static void describe_exit(const struct run_state *rs, int i,
     /* said why, then stopped by us on its way out (the other side saw
      * it leave and failed first): its own reason is the row's */
     int said = sh->err[i][0] != '\0' &&
-               ((WIFEXITED(st) && WEXITSTATUS(st) == 1) || stopped_by_us(rs, i));
+               ((WIFEXITED(st) && WEXITSTATUS(st) == 1) ||
+                stopped_by_us(rs, i));
 
     out->code = CODE_CHILD_DIED;
     if (WIFSIGNALED(st) && !said) {

@@ -180,7 +180,8 @@ struct tp_counts {
 };
 
 struct transport {
-    const char *name;           /* "pipe", "socketpair/dgram", "sysv_shm/spin" */
+    const char *name;           /* "pipe", "socketpair/dgram", "sysv_shm/spin"
+                                 */
     enum tp_family family;
     const char *summary;        /* one line for `ipclab list` */
     unsigned caps;

@@ -70,9 +70,11 @@
 #define RING_ALIGN 128              /* bytes between the shared counters */
 #define RING_HDR_BYTES 8            /* record header: len + flags */
 #define RING_MIN_BYTES 256          /* smallest data area */
-#define RING_MAX_BYTES (1ul << 30)  /* largest data area (record len is 32-bit) */
+#define RING_MAX_BYTES (1ul << 30)  /* largest data area (a record's length
+                                       is 32-bit) */
 
-#define RING_MORE 0x1u              /* the message continues in the next record */
+#define RING_MORE 0x1u              /* the message goes on in the next
+                                       record */
 #define RING_PAD  0x2u              /* filler up to the end of the data area */
 
 /* The part in shared memory.  Zero-filled memory is not a valid ring:

@@ -221,7 +221,8 @@ static int uring_create(struct tp_channel *ch, char *err)
     if (uring_probe(ch, err) == -1)
         return -1;
     p->batch = 1;
-    ch->facts.wait = "io_uring";    /* a waiting side sleeps in io_uring_enter */
+    ch->facts.wait = "io_uring";    /* a waiting side sleeps in
+                                       io_uring_enter */
     ch->facts.records_per_msg = 1;
     if (ch->mode == MODE_THROUGHPUT && opt_batch > 1) {
         cap = URING_BATCH_MAX_BYTES / ch->msg_bytes;

@@ -1,7 +1,8 @@
 /* loopback.h - the few socket steps every TCP lesson (net/nagle.c,
  * net/connection.c, net/time_wait.c, net/linger.c, net/backlog.c) and the
- * TCP rows of net/sg.c and net/sendfile.c take before their work: a listener on 127.0.0.1 with a port the kernel
- * chose (port 0, read back), a connection to it, and one taken from it.
+ * TCP rows of net/sg.c and net/sendfile.c take before their work: a
+ * listener on 127.0.0.1 with a port the kernel chose (port 0, read back),
+ * a connection to it, and one taken from it.
  * Header-only, so each lesson still reads alone with this page beside it.
  * See ip(7), tcp(7). */
 #ifndef IPCLAB_LOOPBACK_H

@@ -262,11 +262,12 @@ static int run_for_declaration(const struct transport *tp,
  * (a ring's futex, sem or eventfd; io_uring_enter, which liburing may
  * enter again when the completion is not there yet) makes up to one more
  * each time it sleeps, and its peer one more to wake it; each sleep is a
- * voluntary context switch that rusage counts.  On one CPU whether a side sleeps per message is the
- * scheduler's call (sysv_shm/sem's receiver measured 1.03 against 0), so
- * those transports may go over by their measured sleeps per message; a
- * transport that waits inside its data call (a pipe's read) gets no
- * allowance, and a split write is still one call too many. */
+ * voluntary context switch that rusage counts.  On one CPU whether a side
+ * sleeps per message is the scheduler's call (sysv_shm/sem's receiver
+ * measured 1.03 against 0), so those transports may go over by their
+ * measured sleeps per message; a transport that waits inside its data
+ * call (a pipe's read) gets no allowance, and a split write is still one
+ * call too many. */
 static double waits_of(const struct bench_result *r, int side)
 {
     static const char *const own_call[] = { "futex", "sem", "eventfd",

@@ -268,7 +268,8 @@ ParameterizedTest(struct ex_case *c, examples,
 
 /* ---- a failure mid-run still cleans up ---------------------------------- */
 
-ParameterizedTestParameters(examples, clean_up_when_a_child_dies_or_told_to_stop)
+ParameterizedTestParameters(examples,
+                            clean_up_when_a_child_dies_or_told_to_stop)
 {
     /* 64 GiB of small messages: far more than the ~40 ms before the kill */
     static struct ex_case cases[] = {

@@ -103,7 +103,8 @@ ParameterizedTest(struct fault_case *c, faults, wrong_bodies_fail_the_run,
     cr_expect_eq(res.code, CODE_VERIFICATION_FAILED, "%s %s: %s",
                  c->transport, fault, res.reason);
     cr_expect_eq(res.verified, 0, "%s %s", c->transport, fault);
-    cr_expect(strstr(res.reason, says) != NULL && strstr(res.reason, " 3") != NULL,
+    cr_expect(strstr(res.reason, says) != NULL &&
+              strstr(res.reason, " 3") != NULL,
               "%s %s: '%s' lacks '%s' or message 3", c->transport, fault,
               res.reason, says);
 }

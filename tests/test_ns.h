@@ -86,9 +86,9 @@ static inline int ipc_ns_total(const struct ipc_ns_counts *c)
 /* Run fn(arg) in a child with private IPC and mount namespaces: a fresh
  * tmpfs of shm_size on /dev/shm and of 64M on /tmp, the namespace's mqueue
  * file system at IPC_NS_MQ (ipc_ns_spawn() runs bin/ipclab through a
- * descriptor opened before, so a tree under /tmp works).  Returns fn's result (the child's exit
- * status, 0..125), or skips the test, saying why, where the namespaces or
- * mounts are not permitted. */
+ * descriptor opened before, so a tree under /tmp works).  Returns fn's
+ * result (the child's exit status, 0..125), or skips the test, saying why,
+ * where the namespaces or mounts are not permitted. */
 static inline int ipc_in_private_ns(int (*fn)(void *), void *arg,
                                     const char *shm_size)
 {

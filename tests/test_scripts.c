@@ -130,8 +130,10 @@ ParameterizedTestParameters(scripts, malformed_csv_is_refused_in_one_line)
     static struct bad_csv cases[] = {
         { "empty file", "", "empty" },
         { "header only", HEADER, "no data rows" },
-        { "not our header", "a,b,c\n1,2,3\n", "not an ipclab results header" },
-        { "short row", HEADER ROW_HEAD "100,90\n", "fields, the header has 34" },
+        { "not our header", "a,b,c\n1,2,3\n",
+          "not an ipclab results header" },
+        { "short row", HEADER ROW_HEAD "100,90\n",
+          "fields, the header has 34" },
         { "long row", HEADER ROW_HEAD ROW_TAIL ",extra\n",
           "fields, the header has 34" },
         { "unterminated quote", HEADER ROW_HEAD ROW_TAIL "\"oops\n",

@@ -329,7 +329,7 @@ ParameterizedTest(struct model_case *c, servers,
     cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status 0x%x", st);
 }
 
-/* ---- interrupted ---------------------------------------------------------- */
+/* ---- interrupted --------------------------------------------------------- */
 
 /* pid and every process below it, depth first, into out. */
 static int descendants(pid_t pid, pid_t *out, int max)

@@ -414,7 +414,7 @@ Test(servers_errors, bad_via_exits_2_with_one_line, .timeout = 30)
     }
 }
 
-/* ---- the pool's full queue ------------------------------------------------ */
+/* ---- the pool's full queue ----------------------------------------------- */
 
 static int connect_to(const struct srv *s)
 {

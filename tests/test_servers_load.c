@@ -36,7 +36,8 @@ static void set_rate(unsigned long rate)
     *(unsigned long *)tu_option_value("rate") = rate;
 }
 
-ParameterizedTestParameters(servers_load, connect_per_request_serves_every_client)
+ParameterizedTestParameters(servers_load,
+                            connect_per_request_serves_every_client)
 {
     static struct model_case cases[] = {
         EVERY_MODEL_CASE(16),
@@ -198,7 +199,7 @@ ParameterizedTest(struct bad_case *c, servers_load,
     cr_expect(strstr(out, "server/epoll/tcp ") == NULL, "a row: %s", out);
 }
 
-/* ---- coordinated omission ------------------------------------------------- */
+/* ---- coordinated omission ------------------------------------------------ */
 
 /* The test is the server: it accepts the one client, reads its first
  * request, then stalls 300 ms before echoing anything.  At --rate 1000
@@ -267,7 +268,7 @@ Test(servers_load, open_loop_counts_a_stall_for_every_request_due,
     munmap(samples, n * sizeof(uint64_t));
 }
 
-/* ---- a slow client (--slow-client) ---------------------------------------- */
+/* ---- a slow client (--slow-client) --------------------------------------- */
 
 /* Every model serves 4 clients, the last of which sends half of each
  * request and the rest 30 ms later: every reply still verified, the note

@@ -101,8 +101,8 @@ ParameterizedTestParameters(shm, in_place_moves_every_byte_in_order)
                                sizeof(cases) / sizeof(cases[0]));
 }
 
-ParameterizedTest(struct tu_move_case *c, shm, in_place_moves_every_byte_in_order,
-                  .timeout = 60)
+ParameterizedTest(struct tu_move_case *c, shm,
+                  in_place_moves_every_byte_in_order, .timeout = 60)
 {
     static const size_t sizes[] = { 1, 63, 4095, 65536 + 1, 1 << 20 };
 

@@ -24,7 +24,8 @@
 ParameterizedTestParameters(sockets, moves_every_byte_in_order)
 {
     static struct tu_move_case cases[] = {
-        IPC_MOVE_CASES("socketpair/dgram"), IPC_MOVE_CASES("socketpair/seqpacket"),
+        IPC_MOVE_CASES("socketpair/dgram"),
+        IPC_MOVE_CASES("socketpair/seqpacket"),
         IPC_MOVE_CASES("unix/stream"), IPC_MOVE_CASES("unix/seqpacket"),
         IPC_MOVE_CASES("unix/dgram"),
     };

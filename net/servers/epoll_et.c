@@ -116,7 +116,8 @@ static int et_serve(struct srv *s, char *err)
     return rc;
 }
 
-#define epoll_et_model_summary "one thread, epoll edge-triggered, drain to EAGAIN"
+#define epoll_et_model_summary \
+    "one thread, epoll edge-triggered, drain to EAGAIN"
 static const struct srv_model epoll_et_model = {
     .name = "epoll_et", .summary = epoll_et_model_summary,
     .serve = et_serve,

@@ -58,7 +58,8 @@ struct srv {
 
 /* A model: how the file describes itself and its serve(). */
 struct srv_model {
-    const char *name;           /* "epoll", "prefork_reuseport" ...: the identifier SRV_TRANSPORTS names */
+    const char *name;           /* "epoll", "prefork_reuseport" ...: the
+                                   identifier SRV_TRANSPORTS names */
     const char *summary;        /* one line for `ipclab list` */
     int (*serve)(struct srv *s, char *err);
     int reuseport;              /* needs one listener per worker */

@@ -113,5 +113,27 @@ class Handlers(unittest.TestCase):
         self.assertIn("assigns errno", p[0][2])
 
 
+class Layout(unittest.TestCase):
+    def test_a_clean_file_passes(self):
+        files = {"ipc/pipe.c": "int x;    /* %s */\n" % ("y" * 60)}
+        self.assertEqual(lint.check_layout(files), [])
+
+    def test_each_rule_names_its_line(self):
+        files = {"ipc/pipe.c": "int a;\n\tint b;\nint c; \n" +
+                 "x" * 81 + "\nint d;"}
+        p = sorted(lint.check_layout(files))
+        self.assertEqual([(f, n) for f, n, _ in p],
+                         [("ipc/pipe.c", 2), ("ipc/pipe.c", 3),
+                          ("ipc/pipe.c", 4), ("ipc/pipe.c", 5)])
+        text = " ".join(m for _, _, m in p)
+        for what in ("a tab", "end of the line", "81 columns",
+                     "no newline"):
+            self.assertIn(what, text)
+
+    def test_columns_are_characters_not_bytes(self):
+        files = {"tests/t.c": "/* %s µs */\n" % ("z" * 71)}
+        self.assertEqual(lint.check_layout(files), [])
+
+
 if __name__ == "__main__":
     unittest.main()
