@@ -50,6 +50,9 @@ struct bench_config {
     uint64_t time_ns;           /* --time: each run lasts about this long
                                    (a pilot run sets the counts); 0: the
                                    counts above */
+    uint64_t max_time_ns;       /* --max-time: the counts above, unless a
+                                   run of them lasts longer than this: then
+                                   about half of it, from a pilot; 0: off */
 };
 
 void bench_config_defaults(struct bench_config *cfg);

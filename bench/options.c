@@ -344,6 +344,15 @@ static void set_time(struct run_opts *o, const char *arg)
                         "(a whole number and ms or s: 500ms, 2s)", arg);
 }
 
+static void set_max_time(struct run_opts *o, const char *arg)
+{
+    if (parse_interval(arg, &o->cfg.max_time_ns) == -1 ||
+        o->cfg.max_time_ns < 1000000000ull ||
+        o->cfg.max_time_ns > 3600000000000ull)
+        cli_usage_error("--max-time: '%s' is not a duration from 1s to "
+                        "3600s (a whole number and ms or s: 8s)", arg);
+}
+
 static void set_samples(struct run_opts *o, const char *arg)
 {
     o->samples = arg;
@@ -462,6 +471,7 @@ static const struct core_option {
     { "reps", required_argument, set_reps },
     { "timeout", required_argument, set_timeout },
     { "time", required_argument, set_time },
+    { "max-time", required_argument, set_max_time },
     { "placement", required_argument, set_placement },
     { "cpus", required_argument, set_cpus },
     { "verify", required_argument, set_verify },
@@ -556,6 +566,19 @@ void run_options_parse(int argc, char **argv, struct run_opts *o, int single)
     if (o->interval_set && !(o->modes & (1 << MODE_PACED)))
         cli_usage_error("--interval applies to paced mode only (add --mode "
                         "paced)");
+    if (o->cfg.max_time_ns > 0 && o->cfg.time_ns > 0)
+        cli_usage_error("--max-time caps runs of the counts given "
+                        "(--bytes, --iterations), and --time sets its own: "
+                        "choose one");
+    if (o->cfg.max_time_ns > 0 && !o->counts_set)
+        cli_usage_error("--max-time caps runs of the counts given: add "
+                        "--bytes or --iterations (without them each run "
+                        "already lasts about %llu ms)",
+                        RUN_TIME_DEFAULT_NS / 1000000ull);
+    if (o->cfg.max_time_ns > 0 &&
+        o->cfg.max_time_ns >= (uint64_t)o->cfg.timeout_s * 1000000000u)
+        cli_usage_error("--max-time is not shorter than --timeout %u: the "
+                        "timeout would end a run first", o->cfg.timeout_s);
     if (o->cfg.time_ns == 0 && !o->counts_set) {
         o->cfg.time_ns = RUN_TIME_DEFAULT_NS;   /* a budget, not a count */
         o->time_default = 1;

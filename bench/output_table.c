@@ -263,16 +263,7 @@ void output_table_row(struct output *o, const struct bench_result *r)
 
 void output_table_end(struct output *o)
 {
-    size_t late;
-
     table_print_held(o);
-    late = o->ratio_column ? table_late(&o->table) : 0;
-    if (late > 0)
-        fprintf(o->fp, "\n(x %s: %zu row%s measured before %s's row of "
-                       "the same cell, so without a ratio; --sort run "
-                       "prints the table at the end with every ratio)\n",
-                table_baseline(&o->table), late, late == 1 ? " was" :
-                "s were", table_baseline(&o->table));
     verdict_print(o->fp, &o->verdict);
     table_free(&o->table);
 }

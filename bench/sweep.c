@@ -240,17 +240,29 @@ static int cell_shown(const struct selection *s, unsigned t,
            res.code != CODE_MODE_NOT_APPLICABLE;
 }
 
-/* The table's "x T" column when the baseline T is one of the run's
- * transports, and not the only one. */
-static int baseline_selected(const struct run_opts *o,
-                             const struct selection *s)
+/* The index of the baseline T in the run's transports when the table
+ * has an "x T" column (T is one of them, and not the only one); -1
+ * otherwise. */
+static int baseline_index(const struct run_opts *o, const struct selection *s)
 {
     const char *base = o->baseline != NULL ? o->baseline : "pipe";
 
     for (unsigned t = 0; t < s->n && s->n > 1; t++)
         if (strcmp(s->tp[t]->name, base) == 0)
-            return 1;
-    return 0;
+            return (int)t;
+    return -1;
+}
+
+/* The k-th transport to measure in each mode: the baseline first (as a
+ * reference is, so that every row printed after it has its ratio), then
+ * the others in the order they were selected. */
+static unsigned run_order(int base, unsigned k)
+{
+    if (base < 0)
+        return k;
+    if (k == 0)
+        return (unsigned)base;
+    return k <= (unsigned)base ? k - 1 : k;
 }
 
 /* ---- the loop ----------------------------------------------------------- */
@@ -258,7 +270,8 @@ static int baseline_selected(const struct run_opts *o,
 struct sweep {
     struct run_opts *o;
     const struct selection *sel;
-    struct out_file outs[4];         /* stdout or --output, --csv, --json, --samples */
+    struct out_file outs[4];    /* stdout or --output, --csv, --json,
+                                   --samples */
     unsigned nouts;
     unsigned total, k;                  /* cells: to run, done */
     double t0;
@@ -437,11 +450,11 @@ int sweep_run(struct run_opts *o, const struct selection *s, int argc,
     struct sweep w = { .o = o, .sel = s, .t0 = mono_s() };
     struct sysinfo_meta meta;
     char err[ERR_LEN], *command = join_args(argc, argv);
+    int base = baseline_index(o, s);
 
     if (sysinfo_collect(&meta, err) == -1)
         cli_die(err);
-    w.nouts = open_outputs(o, w.outs, &meta, command,
-                           baseline_selected(o, s));
+    w.nouts = open_outputs(o, w.outs, &meta, command, base >= 0);
     w.total = sweep_total(o, s);
     if (!o->quiet)
         say_estimate(o, w.total);
@@ -450,7 +463,9 @@ int sweep_run(struct run_opts *o, const struct selection *s, int argc,
     for (int m = 0; m <= MODE_PACED; m++) {
         if (!(o->modes & (1 << m)))
             continue;
-        for (unsigned t = 0; t < s->n; t++) {
+        for (unsigned k = 0; k < s->n; k++) {
+            unsigned t = run_order(base, k);
+
             if (w.guarded)
                 sweep_guarded(&w, t, (enum tp_mode)m);
             else

@@ -21,7 +21,6 @@ struct table_cell {
     size_t size_bytes;
     char placement[32];
     double base;                /* the baseline's main figure; 0: none */
-    size_t asked;               /* rows that found no figure here */
 };
 
 int table_parse_sort(const char *s, enum table_sort *k)
@@ -107,23 +106,11 @@ void table_ratio(struct table *t, const struct bench_result *r, char *out,
     out[0] = '\0';
     if (!comparable(r) || (c = cell_of(t, r)) == NULL)
         return;
-    if (!(c->base > 0)) {
-        c->asked++;
+    if (!(c->base > 0))
         return;
-    }
     table_format_ratio(r->mode == MODE_THROUGHPUT ? r->median / c->base
                                                   : c->base / r->median,
                        out, len);
-}
-
-size_t table_late(const struct table *t)
-{
-    size_t n = 0;
-
-    for (size_t i = 0; i < t->ncells; i++)
-        if (t->cells[i].base > 0)
-            n += t->cells[i].asked;
-    return n;
 }
 
 int table_hold(struct table *t, const struct bench_result *r)

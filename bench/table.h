@@ -12,10 +12,10 @@
  * when the row or the baseline's row is not ok, when the cell has no
  * baseline row, and for server rows (a client dimension of their own).
  *
- * Without --sort the rows are printed as they are measured, so a row
- * measured before the baseline's row of its cell has no ratio; with any
- * --sort key (run included) the rows are held and the whole table printed
- * when the run ends, every ratio filled.  CSV and JSON keep the run's
+ * Without --sort the rows are printed as they are measured (the sweep
+ * measures the baseline first, so its row comes before the rows it
+ * rates); with any --sort key (run included) the rows are held and the
+ * whole table printed when the run ends.  CSV and JSON keep the run's
  * order and have no such column. */
 #ifndef IPCLAB_TABLE_H
 #define IPCLAB_TABLE_H
@@ -51,7 +51,7 @@ int table_parse_sort(const char *s, enum table_sort *k);
 /* The baseline's name (pipe unless --baseline). */
 const char *table_baseline(const struct table *t);
 /* Take a row into account for the ratios: a baseline row gives its
- * cell's figure; any other marks its cell as asked for (table_late). */
+ * cell's figure (the baseline is measured first: bench/sweep.c). */
 void table_see(struct table *t, const struct bench_result *r);
 /* Row r's ratio into out ("3.1x"; "" when it has none). */
 void table_ratio(struct table *t, const struct bench_result *r, char *out,
@@ -62,9 +62,6 @@ void table_format_ratio(double x, char *out, size_t len);
 int table_hold(struct table *t, const struct bench_result *r);
 /* Put the held rows in --sort's order. */
 void table_order(struct table *t);
-/* Streamed tables: rows without a ratio that their cell's baseline row,
- * measured later, would have given. */
-size_t table_late(const struct table *t);
 void table_free(struct table *t);
 
 #endif

@@ -5,7 +5,9 @@
  * so they hold an exclusive lock while every other harness run holds a
  * shared one: tu_run() and tu_cli() take the shared lock by themselves;
  * wrap a leftover check in tu_exclusive_begin()/tu_exclusive_end().  The
- * lock is flock(2) on the test binary itself: no lock file to leave behind.
+ * lock is flock(2) on the directory /dev/shm, the same for every test
+ * binary on the machine (another checkout's included), and no lock file
+ * to leave behind.
  */
 #ifndef IPCLAB_TEST_UTIL_H
 #define IPCLAB_TEST_UTIL_H

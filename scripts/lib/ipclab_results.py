@@ -554,7 +554,10 @@ def features(ipclab):
     """What the ipclab program at path `ipclab` offers, found in one place:
     {"transports": [...], "wait": bool, "interval": bool, "source": "json"
     or "help"}.  `list --format json` when the program has it, else the
-    list table and `run --help` (what older builds offer)."""
+    list table and `run --help` (what older builds offer); run options
+    that are not a transport's (--max-time) from `run --help`."""
+    _, helptext = _run([ipclab, "run", "--help"])
+    helptext = helptext or ""
     rc, out = _run([ipclab, "list", "--format", "json"])
     if rc == 0:
         try:
@@ -566,13 +569,14 @@ def features(ipclab):
             modes = {m for t in tps for m in t["modes"]}
             return {"transports": tps, "wait": "wait" in opts,
                     "interval": "paced" in modes or "interval" in opts,
-                    "clients": "clients" in opts, "source": "json"}
+                    "clients": "clients" in opts,
+                    "max_time": "--max-time" in helptext, "source": "json"}
     _, listing = _run([ipclab, "list"])
-    _, helptext = _run([ipclab, "run", "--help"])
     return {"transports": parse_list_text(listing or ""),
             "wait": "--wait LIST" in helptext,
             "interval": "--interval" in helptext,
-            "clients": "--clients LIST" in helptext, "source": "help"}
+            "clients": "--clients LIST" in helptext,
+            "max_time": "--max-time" in helptext, "source": "help"}
 
 
 # ---- command lines ----------------------------------------------------------

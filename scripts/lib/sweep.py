@@ -38,7 +38,8 @@ PROG = "bench"
 
 def features_line(f):
     return (f"wait={int(f['wait'])} interval={int(f['interval'])} "
-            f"clients={int(f.get('clients', False))} source={f['source']}")
+            f"clients={int(f.get('clients', False))} "
+            f"max_time={int(f.get('max_time', False))} source={f['source']}")
 
 
 def meta_lines(env):
