@@ -159,46 +159,6 @@ static int fit_time(struct bench_config *cfg, const struct transport *tp,
     return 0;
 }
 
-/* --max-time T, for runs of given counts (a sweep's): the cell runs the
- * counts given, but a run of them that lasts longer than T is stopped as
- * a timeout would stop it; then a pilot measures the cell's rate and the
- * cell runs again, from its first warm-up, with the counts of about T/2
- * (*fitted, and the note says so).  A slow transport in a sweep gets
- * fewer messages instead of a failed row; the others keep their counts. */
-static int run_all(const struct bench_config *cfg,
-                   const struct transport *tp, enum tp_mode mode,
-                   size_t size_bytes, struct bench_result *res,
-                   struct run_figures *fig, char *tp_note, char *err);
-
-static int run_capped(const struct bench_config *cfg,
-                      const struct transport *tp, enum tp_mode mode,
-                      size_t size_bytes, struct bench_result *res,
-                      struct run_figures *fig, char *tp_note,
-                      struct bench_config *fitted, char *err)
-{
-    struct bench_result start = *res;
-    struct bench_config capped = *cfg;
-    uint64_t cap_s = (cfg->max_time_ns + 999999999u) / 1000000000u;
-    int rc;
-
-    if (cap_s >= cfg->timeout_s || tp->custom != NULL ||
-        mode == MODE_PACED)
-        return run_all(cfg, tp, mode, size_bytes, res, fig, tp_note, err);
-    capped.timeout_s = (unsigned)cap_s;
-    rc = run_all(&capped, tp, mode, size_bytes, res, fig, tp_note, err);
-    if (rc != 0 || res->status != RES_FAILED || res->code != CODE_TIMEOUT)
-        return rc;
-    *res = start;               /* as if that run had not been */
-    *fitted = *cfg;
-    fitted->time_ns = cfg->max_time_ns / 2;
-    rc = fit_time(fitted, tp, mode, size_bytes, res, tp_note, err);
-    fitted->time_ns = 0;
-    if (rc != 0 || res->status != RES_OK)
-        return rc;
-    fitted->max_time_ns = 0;    /* the note's mark: re-planned */
-    return run_all(fitted, tp, mode, size_bytes, res, fig, tp_note, err);
-}
-
 /* The warm-up and measured runs.  0 (res->status says how they went),
  * -1 harness error, BENCH_INTERRUPTED. */
 static int run_all(const struct bench_config *cfg, const struct transport *tp,
@@ -233,6 +193,41 @@ static int run_all(const struct bench_config *cfg, const struct transport *tp,
             res->reps++;
     }
     return 0;
+}
+
+/* --max-time T, for runs of given counts (a sweep's): the cell runs the
+ * counts given, but a run of them that lasts longer than T is stopped as
+ * a timeout would stop it; then a pilot measures the cell's rate and the
+ * cell runs again, from its first warm-up, with the counts of about T/2
+ * (*fitted, and the note says so).  A slow transport in a sweep gets
+ * fewer messages instead of a failed row; the others keep their counts. */
+static int run_capped(const struct bench_config *cfg,
+                      const struct transport *tp, enum tp_mode mode,
+                      size_t size_bytes, struct bench_result *res,
+                      struct run_figures *fig, char *tp_note,
+                      struct bench_config *fitted, char *err)
+{
+    struct bench_result start = *res;
+    struct bench_config capped = *cfg;
+    uint64_t cap_s = (cfg->max_time_ns + 999999999u) / 1000000000u;
+    int rc;
+
+    if (cap_s >= cfg->timeout_s || tp->custom != NULL ||
+        mode == MODE_PACED)
+        return run_all(cfg, tp, mode, size_bytes, res, fig, tp_note, err);
+    capped.timeout_s = (unsigned)cap_s;
+    rc = run_all(&capped, tp, mode, size_bytes, res, fig, tp_note, err);
+    if (rc != 0 || res->status != RES_FAILED || res->code != CODE_TIMEOUT)
+        return rc;
+    *res = start;               /* as if that run had not been */
+    *fitted = *cfg;
+    fitted->time_ns = cfg->max_time_ns / 2;
+    rc = fit_time(fitted, tp, mode, size_bytes, res, tp_note, err);
+    fitted->time_ns = 0;
+    if (rc != 0 || res->status != RES_OK)
+        return rc;
+    fitted->max_time_ns = 0;    /* the note's mark: re-planned */
+    return run_all(fitted, tp, mode, size_bytes, res, fig, tp_note, err);
 }
 
 int bench_run(const struct bench_config *cfg, const struct transport *tp,

@@ -147,25 +147,21 @@ uint64_t load_elapsed_ns(const struct load *l)
  * then read(): one wait per reply, like the consumer of the tcp and unix
  * rows, so that a one-client row compares the server frame alone with
  * them.  Its deadline: the read gives up every scan_ns (SO_RCVTIMEO, set
- * by client_connect) and the request fails once t_deadline is past. */
+ * by client_connect) and lproc_timeouts() fails the request once
+ * t_deadline is past. */
 static int lproc_wait_one(struct lproc *p, int *active, char *err)
 {
     struct client *c = &p->cl[0];
 
     while (*active > 0) {
         int r = client_readable(p, c, active, err);
-        uint64_t now;
 
         if (r != 2) {
             if (r == -1)
                 return -1;
             continue;
         }
-        if ((now = load_now_ns()) < c->t_deadline)
-            continue;
-        client_failed(p, c, TP_ERR_TIMEOUT, "no reply in time "
-                      "(--request-timeout)");
-        if (client_advance(p, c, now, active, err) == -1)
+        if (lproc_timeouts(p, load_now_ns(), active, err) == -1)
             return -1;
     }
     return 0;

@@ -65,7 +65,7 @@ static int load_error_kind(int e)
  * of this process also in words), leave its sample at 0 (figures.c drops
  * it), drop the connection.  The caller goes on with client_advance(). */
 void client_failed(struct lproc *p, struct client *c, int kind,
-                          const char *what)
+                   const char *what)
 {
     p->slot->errors[kind]++;
     if (p->slot->first_err[0] == '\0')
@@ -81,7 +81,7 @@ void client_failed(struct lproc *p, struct client *c, int kind,
 /* 0 connected, 1 failed with an error of *kind (counted by the caller),
  * -1 the load's own failure. */
 int client_connect(struct lproc *p, struct client *c, int *kind,
-                          char *err)
+                   char *err)
 {
     int on = 1;
     struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
@@ -210,7 +210,7 @@ static int client_start(struct lproc *p, struct client *c, char *err)
  * request that fails at once (a refused connect) is counted and the next
  * one tried, so a server that is gone costs no wait.  0, or -1 error. */
 int client_advance(struct lproc *p, struct client *c, uint64_t t,
-                          int *active, char *err)
+                   int *active, char *err)
 {
     for (;;) {
         int r;
@@ -236,7 +236,7 @@ int client_advance(struct lproc *p, struct client *c, uint64_t t,
 
 /* Start request c->seq, and the next ones while they fail at once. */
 int client_go(struct lproc *p, struct client *c, int *active,
-                     char *err)
+              char *err)
 {
     int r = client_start(p, c, err);
 
@@ -247,7 +247,7 @@ int client_go(struct lproc *p, struct client *c, int *active,
  * followed by the next request.  A reset or an early EOF fails the
  * request (counted).  0, or -1 error (a wrong byte is one). */
 int client_readable(struct lproc *p, struct client *c, int *active,
-                           char *err)
+                    char *err)
 {
     /* http: every response is the same bytes, header and body */
     size_t len = p->s->http ? p->resp_len : p->s->msg_bytes;
@@ -298,7 +298,7 @@ int client_readable(struct lproc *p, struct client *c, int *active,
 /* Open loop, slow client: send what is due, and lower *next to when the
  * next thing is due. */
 int lproc_due(struct lproc *p, uint64_t *next, int *active,
-                     char *err)
+              char *err)
 {
     uint64_t now = load_now_ns();
 
@@ -329,7 +329,7 @@ int lproc_due(struct lproc *p, uint64_t *next, int *active,
 /* Every request in flight past its deadline fails (timed out): its
  * connection is closed, a late reply cannot be taken for the next one. */
 int lproc_timeouts(struct lproc *p, uint64_t now, int *active,
-                          char *err)
+                   char *err)
 {
     for (unsigned i = 0; i < p->n; i++) {
         struct client *c = &p->cl[i];
